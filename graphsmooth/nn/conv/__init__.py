@@ -1,1 +1,24 @@
-"""Placeholder: filled by its issue."""
+"""Graph convolution layers of graphsmooth.
+
+- :class:`OmegaGCNConv`, :class:`OmegaGATConv`: omega-GNN propagation (Eliasof, Ruthotto &
+  Treister, ICML 2023), with the functions :func:`omega_mix`, :func:`omega_attention` and
+  :func:`dirichlet_energy`.
+"""
+
+from graphsmooth.nn.conv.omega import (
+    OMEGA_MODES,
+    OmegaGATConv,
+    OmegaGCNConv,
+    dirichlet_energy,
+    omega_attention,
+    omega_mix,
+)
+
+__all__ = [
+    "OMEGA_MODES",
+    "OmegaGATConv",
+    "OmegaGCNConv",
+    "dirichlet_energy",
+    "omega_attention",
+    "omega_mix",
+]

@@ -1,0 +1,460 @@
+r"""omega-GNN propagation layers (Eliasof, Ruthotto & Treister, ICML 2023).
+
+`"Improving Graph Neural Networks with Learnable Propagation Operators"
+<https://arxiv.org/abs/2210.17224>`_ mixes a smoothing propagation operator :math:`\mathbf{S}`
+with the identity through trainable channel-wise weights :math:`\boldsymbol{\omega}`:
+
+.. math::
+    \mathbf{X}^{\prime} = \mathbf{X} - \boldsymbol{\omega} \odot (\mathbf{X} - \mathbf{S}\mathbf{X})
+    = (1 - \boldsymbol{\omega}) \odot \mathbf{X} + \boldsymbol{\omega} \odot \mathbf{S}\mathbf{X},
+
+where :math:`\boldsymbol{\omega}` multiplies each feature channel (column of :math:`\mathbf{X}`).
+For :math:`0 < \omega \le 1` the step smooths, for :math:`\omega > 1` it sharpens (it moves a node
+*away* from its neighbourhood mean) and :math:`\omega = 0` is the identity. :math:`\omega` is
+unconstrained and initialised to 1, so an untrained layer is a plain GCN propagation step.
+
+Two operators are provided:
+
+- :class:`OmegaGCNConv`: :math:`\mathbf{S} = \hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
+  \hat{\mathbf{D}}^{-1/2}` (PyG's :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`).
+- :class:`OmegaGATConv`: a row-stochastic attention matrix per head, computed from the input
+  features *without* a projection.
+
+The functions :func:`omega_mix`, :func:`omega_attention` and :func:`dirichlet_energy` are the
+building blocks; the classes are thin :class:`~torch_geometric.nn.conv.MessagePassing` wrappers.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.nn import Parameter
+from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.typing import Adj, OptTensor, SparseTensor
+from torch_geometric.utils import (
+    add_self_loops,
+    is_torch_sparse_tensor,
+    remove_self_loops,
+    scatter,
+    softmax,
+    spmm,
+    to_edge_index,
+)
+
+__all__ = [
+    "OMEGA_MODES",
+    "OmegaGATConv",
+    "OmegaGCNConv",
+    "dirichlet_energy",
+    "omega_attention",
+    "omega_mix",
+]
+
+#: Valid values of the ``omega`` argument of the layers: one weight per channel, one scalar weight,
+#: or no own parameter (the weight is passed to ``forward``, e.g. shared across layers).
+OMEGA_MODES = ("channel", "scalar", "none")
+
+
+def omega_mix(x: Tensor, sx: Tensor, omega: Tensor) -> Tensor:
+    r"""Mix features with their propagated version, :math:`(1 - \omega) x + \omega\, S x`.
+
+    .. math::
+        \mathbf{X}^{\prime} = \mathbf{X} + \boldsymbol{\omega} \odot (\mathbf{S}\mathbf{X}
+        - \mathbf{X})
+
+    Args:
+        x (Tensor): Node features :math:`[N, C]`.
+        sx (Tensor): Propagated features :math:`\mathbf{S}\mathbf{X}`, :math:`[N, C]`.
+        omega (Tensor): Weights of shape :math:`[C]` (per channel), :math:`[1]` or :math:`[]`
+            (scalar).
+
+    Returns:
+        Tensor: :math:`[N, C]`.
+    """
+    if x.shape != sx.shape:
+        raise ValueError(f"omega_mix: x {tuple(x.shape)} and sx {tuple(sx.shape)} differ in shape")
+    if omega.dim() > 1 or omega.numel() not in (1, x.size(-1)):
+        raise ValueError(
+            f"omega_mix: omega must have shape [{x.size(-1)}], [1] or [] for {x.size(-1)} "
+            f"channels, got {tuple(omega.shape)}"
+        )
+    # x + omega * (sx - x) as one fused op; autograd reaches omega through torch.lerp.
+    return torch.lerp(x, sx, omega.to(x.dtype))
+
+
+def omega_attention(
+    x: Tensor,
+    edge_index: Tensor,
+    att_src: Tensor,
+    att_dst: Tensor,
+    num_nodes: int | None = None,
+    negative_slope: float = 0.2,
+) -> Tensor:
+    r"""Multi-head attention coefficients of omega-GAT, without a projection of the features.
+
+    For an edge :math:`j \to i` (``edge_index[0] = j`` source, ``edge_index[1] = i`` target) and
+    head :math:`h`,
+
+    .. math::
+        e_{ij}^{h} = \mathrm{LeakyReLU}\big(\mathbf{a}_{\mathrm{src}}^{h\top} \mathbf{x}_j
+        + \mathbf{a}_{\mathrm{dst}}^{h\top} \mathbf{x}_i\big), \qquad
+        \alpha_{ij}^{h} = \frac{\exp e_{ij}^{h}}{\sum_{k \in \mathcal{N}(i)} \exp e_{ik}^{h}},
+
+    the softmax running over the incoming edges of :math:`i` (include the self loop in
+    ``edge_index`` to obtain GAT's :math:`\mathcal{N}(i) \cup \{i\}`).
+
+    Args:
+        x (Tensor): Node features :math:`[N, C]`.
+        edge_index (Tensor): :math:`[2, E]`.
+        att_src (Tensor): Source attention vectors :math:`[C, H]` (one column per head).
+        att_dst (Tensor): Target attention vectors :math:`[C, H]`.
+        num_nodes (int, optional): :math:`N` (default: ``x.size(0)``).
+        negative_slope (float, optional): LeakyReLU slope. (default: ``0.2``)
+
+    Returns:
+        Tensor: :math:`[E, H]` coefficients; for each target and head they sum to one.
+    """
+    n = x.size(0) if num_nodes is None else num_nodes
+    # One [N, C] x [C, 2H] product gives both score halves for every node and head.
+    scores = x @ torch.cat([att_src, att_dst], dim=1)
+    heads = att_src.size(1)
+    src, dst = edge_index[0], edge_index[1]
+    e = scores[src, :heads] + scores[dst, heads:]
+    e = F.leaky_relu(e, negative_slope)
+    return softmax(e, dst, num_nodes=n)
+
+
+def dirichlet_energy(
+    x: Tensor,
+    edge_index: Tensor,
+    edge_weight: OptTensor = None,
+    num_nodes: int | None = None,
+    normalization: str | None = None,
+    reduction: str = "sum",
+) -> Tensor:
+    r"""Dirichlet energy of node features, :math:`\operatorname{tr}(\mathbf{X}^\top \mathbf{L}
+    \mathbf{X})`.
+
+    ``edge_index`` lists every undirected edge in both directions (PyG convention), so
+
+    .. math::
+        E(\mathbf{X}) = \frac{1}{2} \sum_{(j, i) \in \mathcal{E}} w_{ij}
+        \left\| \frac{\mathbf{x}_i}{\sqrt{\delta_i}} - \frac{\mathbf{x}_j}{\sqrt{\delta_j}}
+        \right\|^2
+
+    with :math:`\delta \equiv 1` for ``normalization=None`` (combinatorial Laplacian
+    :math:`\mathbf{D} - \mathbf{W}`) and :math:`\delta_i = 1 + d_i` for ``"sym"`` (the GCN
+    operator's Laplacian :math:`\mathbf{I} - \hat{\mathbf{D}}^{-1/2} \hat{\mathbf{A}}
+    \hat{\mathbf{D}}^{-1/2}`, as in Cai & Wang 2020 and Rusch et al. 2023). Over-smoothing
+    shows as this energy decaying to zero with depth. Self loops in ``edge_index`` contribute
+    nothing for ``None`` and are ignored.
+
+    Args:
+        x (Tensor): :math:`[N, C]` features.
+        edge_index (Tensor): :math:`[2, E]`, both directions of each undirected edge.
+        edge_weight (Tensor, optional): :math:`[E]` weights (default: ``None`` = ones).
+        num_nodes (int, optional): :math:`N` (default: ``x.size(0)``).
+        normalization (str, optional): ``None`` or ``"sym"``. (default: ``None``)
+        reduction (str, optional): ``"sum"`` for the trace, ``"mean"`` divides it by :math:`N`.
+            (default: ``"sum"``)
+
+    Returns:
+        Tensor: a scalar.
+    """
+    if normalization not in (None, "sym"):
+        raise ValueError(
+            f"dirichlet_energy: normalization must be None or 'sym', got {normalization!r}"
+        )
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"dirichlet_energy: reduction must be 'sum' or 'mean', got {reduction!r}")
+    n = x.size(0) if num_nodes is None else num_nodes
+    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
+    w = (
+        torch.ones(edge_index.size(1), dtype=x.dtype, device=x.device)
+        if edge_weight is None
+        else edge_weight.to(x.dtype)
+    )
+    src, dst = edge_index[0], edge_index[1]
+    if normalization == "sym":
+        deg = scatter(w, dst, dim=0, dim_size=n, reduce="sum") + 1.0
+        x = x * deg.rsqrt().unsqueeze(-1)
+    diff = (x[dst] - x[src]).pow(2).sum(-1)
+    energy = 0.5 * (w * diff).sum()
+    return energy / n if reduction == "mean" else energy
+
+
+def _check_omega_mode(cls: str, omega: str) -> None:
+    if omega not in OMEGA_MODES:
+        raise ValueError(f"{cls}: omega must be one of {OMEGA_MODES}, got {omega!r}")
+
+
+class _OmegaBase(MessagePassing):
+    """Shared omega parameter handling of the two layers."""
+
+    def _init_omega(self, channels: int, omega: str, omega_init: float) -> None:
+        _check_omega_mode(type(self).__name__, omega)
+        if channels <= 0:
+            raise ValueError(f"{type(self).__name__}: channels must be positive, got {channels}")
+        self.channels = channels
+        self.omega_mode = omega
+        self.omega_init = float(omega_init)
+        if omega == "none":
+            self.register_parameter("omega", None)
+        else:
+            self.omega = Parameter(torch.empty(channels if omega == "channel" else 1))
+
+    def _reset_omega(self) -> None:
+        if self.omega is not None:
+            with torch.no_grad():
+                self.omega.fill_(self.omega_init)
+
+    def _resolve_omega(self, omega: OptTensor) -> Tensor:
+        if omega is None:
+            omega = self.omega
+        if omega is None:
+            raise ValueError(
+                f"{type(self).__name__} was built with omega='none': pass omega= to forward"
+            )
+        return omega
+
+    def _check_x(self, x: Tensor) -> None:
+        if isinstance(x, (tuple, list)):
+            raise ValueError(f"{type(self).__name__} does not support bipartite message passing")
+        if x.dim() != 2 or x.size(-1) != self.channels:
+            raise ValueError(
+                f"{type(self).__name__}: expected node features [N, {self.channels}], "
+                f"got {tuple(x.shape)}"
+            )
+
+
+class OmegaGCNConv(_OmegaBase):
+    r"""The omega-GCN propagation step from `"Improving Graph Neural Networks with Learnable
+    Propagation Operators" <https://arxiv.org/abs/2210.17224>`_ (Eliasof, Ruthotto & Treister,
+    ICML 2023).
+
+    .. math::
+        \mathbf{X}^{\prime} = (1 - \boldsymbol{\omega}) \odot \mathbf{X} + \boldsymbol{\omega}
+        \odot \hat{\mathbf{D}}^{-1/2} \hat{\mathbf{A}} \hat{\mathbf{D}}^{-1/2} \mathbf{X},
+        \qquad \hat{\mathbf{A}} = \mathbf{A} + \mathbf{I},
+
+    with :math:`\boldsymbol{\omega}` one trainable weight per channel (``omega="channel"``) or one
+    scalar (``"scalar"``), initialised to ``omega_init`` and unconstrained. The layer has no
+    channel-mixing weights: in omega-GCN networks a matrix :math:`\mathbf{K}_l` follows each step
+    (see :mod:`graphsmooth.nn.omega_models`). With :math:`\omega = 1` it equals a weightless,
+    bias-free :class:`~torch_geometric.nn.conv.GCNConv` propagation; with :math:`\omega = 0` it is
+    the identity.
+
+    Args:
+        channels (int): Number of feature channels :math:`C` (input = output size).
+        omega (str, optional): ``"channel"`` (parameter :math:`[C]`), ``"scalar"`` (parameter
+            :math:`[1]`) or ``"none"`` (no parameter; pass ``omega=`` to :meth:`forward`, e.g. a
+            weight shared by several layers). (default: ``"channel"``)
+        omega_init (float, optional): Initial value of :math:`\omega`. (default: ``1.0``)
+        cached (bool, optional): Cache the normalised operator on the first call (transductive
+            use only: the same graph at every call). (default: ``False``)
+        add_self_loops (bool, optional): Use :math:`\mathbf{A} + \mathbf{I}`. (default: ``True``)
+        **kwargs (optional): Arguments of :class:`~torch_geometric.nn.conv.MessagePassing`.
+
+    Shapes:
+        - **input:** node features :math:`(N, C)`, edge indices :math:`(2, E)` or a sparse
+          adjacency :math:`(N, N)` (``torch.sparse`` or ``SparseTensor``, given as its transpose
+          ``adj_t`` as everywhere in PyG), edge weights :math:`(E)` *(optional)*, omega
+          :math:`(C)` or :math:`(1)` *(optional)*
+        - **output:** node features :math:`(N, C)`
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        omega: str = "channel",
+        omega_init: float = 1.0,
+        cached: bool = False,
+        add_self_loops: bool = True,
+        **kwargs,
+    ) -> None:
+        kwargs.setdefault("aggr", "add")
+        super().__init__(**kwargs)
+        self._init_omega(channels, omega, omega_init)
+        self.cached = cached
+        self.add_self_loops = add_self_loops
+        self._cached_edge_index: tuple[Tensor, OptTensor] | None = None
+        self._cached_adj_t: SparseTensor | None = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self._reset_omega()
+        self._cached_edge_index = None
+        self._cached_adj_t = None
+
+    def normalized_operator(
+        self, x: Tensor, edge_index: Adj, edge_weight: OptTensor = None
+    ) -> tuple[Adj, OptTensor]:
+        """The GCN operator for this input, from the cache when ``cached=True``."""
+        if isinstance(edge_index, SparseTensor):
+            if self._cached_adj_t is not None:
+                return self._cached_adj_t, None
+            adj_t = gcn_norm(
+                edge_index, edge_weight, x.size(0), False, self.add_self_loops, self.flow, x.dtype
+            )
+            if self.cached:
+                self._cached_adj_t = adj_t
+            return adj_t, None
+        if self._cached_edge_index is not None:
+            return self._cached_edge_index
+        if is_torch_sparse_tensor(edge_index) and edge_index.layout == torch.sparse_coo:
+            edge_index = edge_index.coalesce()  # gcn_norm's self-loop insertion needs sorted input
+        out = gcn_norm(
+            edge_index, edge_weight, x.size(0), False, self.add_self_loops, self.flow, x.dtype
+        )
+        if self.cached:
+            self._cached_edge_index = out
+        return out
+
+    def forward(
+        self, x: Tensor, edge_index: Adj, edge_weight: OptTensor = None, omega: OptTensor = None
+    ) -> Tensor:
+        """Apply :math:`(1-\\omega) X + \\omega S X`; ``omega`` overrides the layer's own."""
+        self._check_x(x)
+        w = self._resolve_omega(omega)
+        op, op_weight = self.normalized_operator(x, edge_index, edge_weight)
+        sx = self.propagate(op, x=x, edge_weight=op_weight)
+        return omega_mix(x, sx, w)
+
+    def message(self, x_j: Tensor, edge_weight: OptTensor) -> Tensor:
+        return x_j if edge_weight is None else edge_weight.view(-1, 1) * x_j
+
+    def message_and_aggregate(self, adj_t: Adj, x: Tensor) -> Tensor:
+        return spmm(adj_t, x, reduce=self.aggr)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.channels}, omega={self.omega_mode!r})"
+
+
+class OmegaGATConv(_OmegaBase):
+    r"""The omega-GAT propagation step from `"Improving Graph Neural Networks with Learnable
+    Propagation Operators" <https://arxiv.org/abs/2210.17224>`_ (Eliasof, Ruthotto & Treister,
+    ICML 2023).
+
+    The :math:`C` channels are split into :math:`H` heads of :math:`C/H` channels. Head :math:`h`
+    propagates its channel block :math:`\mathbf{X}^{h}` with its own attention matrix
+    :math:`\mathbf{S}^{h}` (rows sum to one, self loop included), computed from the *unprojected*
+    features:
+
+    .. math::
+        S^{h}_{ij} = \operatorname{softmax}_{j \in \mathcal{N}(i) \cup \{i\}}
+        \mathrm{LeakyReLU}\big(\mathbf{a}_{\mathrm{src}}^{h\top} \mathbf{x}_j
+        + \mathbf{a}_{\mathrm{dst}}^{h\top} \mathbf{x}_i\big), \qquad
+        \mathbf{X}^{\prime h} = (1 - \boldsymbol{\omega}^{h}) \odot \mathbf{X}^{h}
+        + \boldsymbol{\omega}^{h} \odot \mathbf{S}^{h} \mathbf{X}^{h}.
+
+    With :math:`\mathbf{a} = 0` the attention is uniform and :math:`\mathbf{S}` is the mean over
+    :math:`\mathcal{N}(i) \cup \{i\}`. The attention vectors see all :math:`C` channels (the paper
+    does not fix this; it costs one :math:`[N, C] \times [C, 2H]` product per layer).
+
+    Args:
+        channels (int): Number of feature channels :math:`C`, divisible by ``heads``.
+        heads (int, optional): Number of attention heads :math:`H`. (default: ``1``)
+        omega (str, optional): ``"channel"``, ``"scalar"`` or ``"none"``, as in
+            :class:`OmegaGCNConv`. (default: ``"channel"``)
+        omega_init (float, optional): Initial value of :math:`\omega`. (default: ``1.0``)
+        negative_slope (float, optional): LeakyReLU slope. (default: ``0.2``)
+        dropout (float, optional): Dropout on the attention coefficients in training.
+            (default: ``0.0``)
+        cached (bool, optional): Cache the graph with self loops on the first call (transductive
+            use only; the attention itself depends on :math:`\mathbf{X}` and is never cached).
+            (default: ``False``)
+        add_self_loops (bool, optional): Attend over :math:`\mathcal{N}(i) \cup \{i\}`.
+            (default: ``True``)
+        **kwargs (optional): Arguments of :class:`~torch_geometric.nn.conv.MessagePassing`.
+
+    Shapes:
+        - **input:** node features :math:`(N, C)`, edge indices :math:`(2, E)` or a sparse
+          adjacency ``adj_t`` :math:`(N, N)` (its values are ignored), omega :math:`(C)` or
+          :math:`(1)` *(optional)*
+        - **output:** node features :math:`(N, C)`
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        heads: int = 1,
+        omega: str = "channel",
+        omega_init: float = 1.0,
+        negative_slope: float = 0.2,
+        dropout: float = 0.0,
+        cached: bool = False,
+        add_self_loops: bool = True,
+        **kwargs,
+    ) -> None:
+        kwargs.setdefault("aggr", "add")
+        super().__init__(node_dim=0, **kwargs)
+        if heads <= 0 or channels % heads != 0:
+            raise ValueError(
+                f"OmegaGATConv: channels ({channels}) must be a positive multiple of heads ({heads})"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"OmegaGATConv: dropout must be in [0, 1), got {dropout}")
+        self._init_omega(channels, omega, omega_init)
+        self.heads = heads
+        self.negative_slope = negative_slope
+        self.dropout = dropout
+        self.cached = cached
+        self.add_self_loops = add_self_loops
+        self.att_src = Parameter(torch.empty(channels, heads))
+        self.att_dst = Parameter(torch.empty(channels, heads))
+        self._cached_edge_index: Tensor | None = None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self._reset_omega()
+        # Glorot on the [C, H] attention matrices, as GATConv does for its [1, H, C'] vectors.
+        torch.nn.init.xavier_uniform_(self.att_src)
+        torch.nn.init.xavier_uniform_(self.att_dst)
+        self._cached_edge_index = None
+
+    def graph(self, x: Tensor, edge_index: Adj) -> Tensor:
+        """``edge_index`` with exactly one self loop per node, from the cache when ``cached``."""
+        if self._cached_edge_index is not None:
+            return self._cached_edge_index
+        if isinstance(edge_index, SparseTensor):
+            row, col, _ = edge_index.coo()  # adj_t: row = target, col = source
+            edge_index = torch.stack([col, row], dim=0)
+        elif is_torch_sparse_tensor(edge_index):
+            (row, col), _ = to_edge_index(edge_index)
+            edge_index = torch.stack([col, row], dim=0)
+        if self.add_self_loops:
+            edge_index, _ = remove_self_loops(edge_index)
+            edge_index, _ = add_self_loops(edge_index, num_nodes=x.size(0))
+        if self.cached:
+            self._cached_edge_index = edge_index
+        return edge_index
+
+    def attention(self, x: Tensor, edge_index: Adj) -> tuple[Tensor, Tensor]:
+        """``(edge_index, alpha)``: the graph used and the :math:`[E, H]` attention coefficients."""
+        edge_index = self.graph(x, edge_index)
+        alpha = omega_attention(
+            x, edge_index, self.att_src, self.att_dst, x.size(0), self.negative_slope
+        )
+        return edge_index, alpha
+
+    def forward(self, x: Tensor, edge_index: Adj, omega: OptTensor = None) -> Tensor:
+        """Apply :math:`(1-\\omega) X + \\omega S X` per head; ``omega`` overrides the layer's."""
+        self._check_x(x)
+        w = self._resolve_omega(omega)
+        edge_index, alpha = self.attention(x, edge_index)
+        alpha = F.dropout(alpha, p=self.dropout, training=self.training)
+        n, c = x.shape
+        sx = self.propagate(edge_index, x=x.view(n, self.heads, c // self.heads), alpha=alpha)
+        return omega_mix(x, sx.reshape(n, c), w)
+
+    def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
+        return alpha.unsqueeze(-1) * x_j
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.channels}, heads={self.heads}, omega={self.omega_mode!r})"
+        )

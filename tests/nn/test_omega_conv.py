@@ -1,0 +1,229 @@
+"""Tests of the omega-GNN layers against dense references built independently (networkx)."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+from torch_geometric.nn import GCNConv
+from torch_geometric.utils import to_torch_coo_tensor, to_torch_csr_tensor
+
+from graphsmooth.nn.conv import OmegaGATConv, OmegaGCNConv, dirichlet_energy, omega_mix
+
+
+def _graph(n: int = 9, p: float = 0.35, seed: int = 0) -> tuple[nx.Graph, torch.Tensor]:
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    g.add_edge(0, n - 1)  # at least one edge; isolated nodes are kept on purpose
+    e = np.array(list(g.edges()), dtype=np.int64).T
+    ei = torch.from_numpy(np.concatenate([e, e[::-1]], axis=1).copy())
+    return g, ei
+
+
+def _dense_adj(g: nx.Graph, n: int, weight: str | None = None) -> torch.Tensor:
+    return torch.tensor(nx.to_numpy_array(g, nodelist=range(n), weight=weight), dtype=torch.float64)
+
+
+def _gcn_operator(a: torch.Tensor) -> torch.Tensor:
+    a_hat = a + torch.eye(a.size(0), dtype=a.dtype)
+    d = a_hat.sum(1).rsqrt()
+    return d[:, None] * a_hat * d[None, :]
+
+
+@pytest.fixture
+def data():
+    gen = torch.Generator().manual_seed(1)
+    g, ei = _graph()
+    x = torch.randn(9, 8, generator=gen, dtype=torch.float64)
+    return g, ei, x
+
+
+def test_omega_one_equals_gcnconv_propagation(data):
+    g, ei, x = data
+    w = torch.rand(ei.size(1), generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    conv = OmegaGCNConv(8).double()
+    ref = GCNConv(8, 8, bias=False).double()
+    with torch.no_grad():
+        ref.lin.weight.copy_(torch.eye(8))
+    torch.testing.assert_close(conv(x, ei), ref(x, ei))
+    torch.testing.assert_close(conv(x, ei, w), ref(x, ei, w))
+
+
+def test_omega_zero_is_identity(data):
+    _, ei, x = data
+    conv = OmegaGCNConv(8, omega_init=0.0).double()
+    torch.testing.assert_close(conv(x, ei), x)
+    gat = OmegaGATConv(8, heads=2, omega_init=0.0).double()
+    torch.testing.assert_close(gat(x, ei), x)
+
+
+def test_channelwise_omega_matches_dense_formula(data):
+    g, ei, x = data
+    conv = OmegaGCNConv(8).double()
+    omega = torch.linspace(-0.5, 2.5, 8, dtype=torch.float64)
+    with torch.no_grad():
+        conv.omega.copy_(omega)
+    s = _gcn_operator(_dense_adj(g, 9))
+    expected = (1 - omega) * x + omega * (s @ x)
+    torch.testing.assert_close(conv(x, ei), expected)
+    # omega > 1 sharpens: it moves features away from the neighbourhood average.
+    sharp = OmegaGCNConv(8, omega="scalar", omega_init=2.0).double()
+    torch.testing.assert_close(sharp(x, ei), 2 * (s @ x) - x)
+
+
+def test_weighted_graph_matches_dense_formula(data):
+    g, ei, x = data
+    gen = torch.Generator().manual_seed(5)
+    for u, v in g.edges():
+        g[u][v]["weight"] = float(torch.rand((), generator=gen)) + 0.1
+    w = torch.tensor([g[int(u)][int(v)]["weight"] for u, v in ei.t()], dtype=torch.float64)
+    conv = OmegaGCNConv(8, omega="scalar", omega_init=0.7).double()
+    s = _gcn_operator(_dense_adj(g, 9, weight="weight"))
+    torch.testing.assert_close(conv(x, ei, w), 0.3 * x + 0.7 * (s @ x))
+
+
+@pytest.mark.parametrize("layer", ["gcn", "gat"])
+def test_permutation_equivariance(data, layer):
+    _, ei, x = data
+    torch.manual_seed(0)  # only for the layers' default initialisation
+    conv = (OmegaGCNConv(8) if layer == "gcn" else OmegaGATConv(8, heads=4)).double()
+    with torch.no_grad():
+        conv.omega.copy_(torch.linspace(0.2, 1.8, 8))
+    perm = torch.randperm(9, generator=torch.Generator().manual_seed(7))
+    inv = torch.empty_like(perm)
+    inv[perm] = torch.arange(9)
+    out = conv(x, ei)
+    out_perm = conv(x[perm], inv[ei])
+    torch.testing.assert_close(out_perm, out[perm])
+
+
+def test_gat_uniform_attention_is_mean_with_self_loop(data):
+    g, ei, x = data
+    gat = OmegaGATConv(8, heads=2).double()
+    with torch.no_grad():
+        gat.att_src.zero_()
+        gat.att_dst.zero_()
+    a_hat = _dense_adj(g, 9) + torch.eye(9, dtype=torch.float64)
+    mean = (a_hat / a_hat.sum(1, keepdim=True)) @ x
+    torch.testing.assert_close(gat(x, ei), mean)
+    # an input that already contains self loops gets exactly one per node
+    ei_loops = torch.cat([ei, torch.arange(9).repeat(2, 1)], dim=1)
+    torch.testing.assert_close(gat(x, ei_loops), mean)
+
+
+def test_gat_attention_matches_bruteforce(data):
+    g, ei, x = data
+    heads, c = 2, 8
+    gat = OmegaGATConv(c, heads=heads, negative_slope=0.1).double()
+    omega = torch.linspace(0.5, 1.5, c, dtype=torch.float64)
+    with torch.no_grad():
+        gat.omega.copy_(omega)
+    a_hat = _dense_adj(g, 9) + torch.eye(9, dtype=torch.float64)
+    expected = torch.empty_like(x)
+    a_src, a_dst = gat.att_src.detach(), gat.att_dst.detach()
+    for h in range(heads):
+        block = slice(h * c // heads, (h + 1) * c // heads)
+        for i in range(9):
+            nbrs = torch.nonzero(a_hat[i]).flatten()
+            e = torch.nn.functional.leaky_relu(x[nbrs] @ a_src[:, h] + x[i] @ a_dst[:, h], 0.1)
+            alpha = torch.softmax(e, 0)
+            sx = (alpha[:, None] * x[nbrs][:, block]).sum(0)
+            expected[i, block] = (1 - omega[block]) * x[i, block] + omega[block] * sx
+    torch.testing.assert_close(gat(x, ei), expected)
+
+
+def test_sparse_inputs_equal_edge_index(data):
+    _, ei, x = data
+    w = torch.rand(ei.size(1), generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    conv = OmegaGCNConv(8, omega_init=0.6).double()
+    gat = OmegaGATConv(8, heads=2, omega_init=1.3).double()
+    ref_conv, ref_gat = conv(x, ei, w), gat(x, ei)
+    for to_sparse in (to_torch_coo_tensor, to_torch_csr_tensor):
+        adj_t = to_sparse(ei.flip(0), w, size=9)  # PyG passes the transposed adjacency
+        torch.testing.assert_close(conv(x, adj_t), ref_conv)
+        torch.testing.assert_close(gat(x, adj_t), ref_gat)
+
+
+def test_gradient_reaches_omega_and_attention(data):
+    _, ei, x = data
+    for conv in (OmegaGCNConv(8, omega_init=0.5), OmegaGATConv(8, heads=2)):
+        conv = conv.double()
+        conv(x, ei).pow(2).sum().backward()
+        assert conv.omega.grad is not None and conv.omega.grad.abs().sum() > 0
+        if isinstance(conv, OmegaGATConv):
+            assert conv.att_src.grad.abs().sum() > 0 and conv.att_dst.grad.abs().sum() > 0
+
+
+def test_omega_grad_is_channel_sum_of_sx_minus_x(data):
+    g, ei, x = data
+    conv = OmegaGCNConv(8, omega_init=0.5).double()
+    conv(x, ei).sum().backward()
+    s = _gcn_operator(_dense_adj(g, 9))
+    torch.testing.assert_close(conv.omega.grad, (s @ x - x).sum(0))
+
+
+def test_external_shared_omega(data):
+    _, ei, x = data
+    conv = OmegaGCNConv(8, omega="none").double()
+    assert conv.omega is None and len(list(conv.parameters())) == 0
+    with pytest.raises(ValueError, match="omega='none'"):
+        conv(x, ei)
+    shared = torch.nn.Parameter(torch.full((8,), 0.0, dtype=torch.float64))
+    torch.testing.assert_close(conv(x, ei, omega=shared), x)
+    gat = OmegaGATConv(8, omega="none").double()
+    torch.testing.assert_close(gat(x, ei, omega=shared), x)
+
+
+def test_cached_operator_is_reused_and_reset(data):
+    _, ei, x = data
+    conv = OmegaGCNConv(8, cached=True).double()
+    first = conv(x, ei)
+    # a cached layer ignores a new graph until reset_parameters() clears the cache
+    torch.testing.assert_close(conv(x, ei[:, :2]), first)
+    conv.reset_parameters()
+    assert not torch.allclose(conv(x, ei[:, :2]), first)
+    gat = OmegaGATConv(8, cached=True).double()
+    out = gat(x, ei)
+    torch.testing.assert_close(gat(x, ei[:, :2]), out)
+
+
+def test_repr_and_parameter_shapes():
+    assert repr(OmegaGCNConv(64)) == "OmegaGCNConv(64, omega='channel')"
+    assert repr(OmegaGATConv(64, heads=8, omega="scalar")) == (
+        "OmegaGATConv(64, heads=8, omega='scalar')"
+    )
+    assert OmegaGCNConv(16).omega.shape == (16,)
+    assert OmegaGCNConv(16, omega="scalar").omega.shape == (1,)
+    assert OmegaGATConv(16, heads=4).att_src.shape == (16, 4)
+    assert torch.equal(OmegaGCNConv(5).omega, torch.ones(5))
+
+
+def test_invalid_arguments():
+    with pytest.raises(ValueError, match="omega must be one of"):
+        OmegaGCNConv(8, omega="layer")
+    with pytest.raises(ValueError, match="multiple of heads"):
+        OmegaGATConv(10, heads=3)
+    with pytest.raises(ValueError, match=r"expected node features \[N, 8\]"):
+        OmegaGCNConv(8)(torch.randn(4, 5), torch.tensor([[0, 1], [1, 0]]))
+    with pytest.raises(ValueError, match="omega must have shape"):
+        omega_mix(torch.zeros(3, 4), torch.zeros(3, 4), torch.zeros(3))
+
+
+def test_dirichlet_energy_matches_laplacian_traces(data):
+    g, ei, x = data
+    a = _dense_adj(g, 9)
+    lap = torch.tensor(nx.laplacian_matrix(g, nodelist=range(9)).toarray(), dtype=torch.float64)
+    torch.testing.assert_close(dirichlet_energy(x, ei), torch.trace(x.T @ lap @ x))
+    torch.testing.assert_close(
+        dirichlet_energy(x, ei, reduction="mean"), torch.trace(x.T @ lap @ x) / 9
+    )
+    lap_gcn = torch.eye(9, dtype=torch.float64) - _gcn_operator(a)
+    torch.testing.assert_close(
+        dirichlet_energy(x, ei, normalization="sym"), torch.trace(x.T @ lap_gcn @ x)
+    )
+    # constant features have zero energy, and self loops change nothing
+    assert dirichlet_energy(torch.ones(9, 3), ei).item() == 0.0
+    loops = torch.cat([ei, torch.arange(9).repeat(2, 1)], dim=1)
+    torch.testing.assert_close(dirichlet_energy(x, loops), dirichlet_energy(x, ei))
+    with pytest.raises(ValueError, match="normalization"):
+        dirichlet_energy(x, ei, normalization="rw")
