@@ -12,6 +12,15 @@ from torch_geometric.utils import to_torch_coo_tensor, to_torch_csr_tensor
 from graphsmooth.nn.conv import OmegaGATConv, OmegaGCNConv, dirichlet_energy, omega_mix
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny graphs: one intra-op thread avoids oversubscribing the shared CPU (restored after)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _graph(n: int = 9, p: float = 0.35, seed: int = 0) -> tuple[nx.Graph, torch.Tensor]:
     g = nx.gnp_random_graph(n, p, seed=seed)
     g.add_edge(0, n - 1)  # at least one edge; isolated nodes are kept on purpose

@@ -33,8 +33,8 @@ from torch.nn import Parameter
 from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.typing import Adj, OptTensor, SparseTensor
+from torch_geometric.utils import add_self_loops as add_self_loops_fn
 from torch_geometric.utils import (
-    add_self_loops,
     is_torch_sparse_tensor,
     remove_self_loops,
     scatter,
@@ -47,7 +47,9 @@ __all__ = [
     "OMEGA_MODES",
     "OmegaGATConv",
     "OmegaGCNConv",
+    "attention_graph",
     "dirichlet_energy",
+    "gcn_operator",
     "omega_attention",
     "omega_mix",
 ]
@@ -124,6 +126,63 @@ def omega_attention(
     e = scores[src, :heads] + scores[dst, heads:]
     e = F.leaky_relu(e, negative_slope)
     return softmax(e, dst, num_nodes=n)
+
+
+def gcn_operator(
+    edge_index: Adj,
+    edge_weight: OptTensor = None,
+    num_nodes: int | None = None,
+    add_self_loops: bool = True,
+    dtype: torch.dtype | None = None,
+) -> tuple[Adj, OptTensor]:
+    r"""The GCN operator :math:`\hat{\mathbf{D}}^{-1/2} (\mathbf{A} + \mathbf{I})
+    \hat{\mathbf{D}}^{-1/2}` in the format of the input.
+
+    A thin wrapper of PyG's :func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm` that also accepts
+    unsorted ``torch.sparse`` COO input (coalesced first).
+
+    Args:
+        edge_index (Tensor or SparseTensor): :math:`[2, E]` indices or a sparse ``adj_t``.
+        edge_weight (Tensor, optional): :math:`[E]` weights. (default: ``None``)
+        num_nodes (int, optional): :math:`N`. (default: inferred)
+        add_self_loops (bool, optional): Use :math:`\mathbf{A} + \mathbf{I}`. (default: ``True``)
+        dtype (torch.dtype, optional): Weight dtype. (default: ``None``)
+
+    Returns:
+        ``(edge_index, edge_weight)`` for index input, ``(adj_t, None)`` for sparse input.
+    """
+    if isinstance(edge_index, SparseTensor):
+        return gcn_norm(
+            edge_index, edge_weight, num_nodes, False, add_self_loops, dtype=dtype
+        ), None
+    if is_torch_sparse_tensor(edge_index) and edge_index.layout == torch.sparse_coo:
+        edge_index = edge_index.coalesce()  # gcn_norm's self-loop insertion needs sorted input
+    return gcn_norm(edge_index, edge_weight, num_nodes, False, add_self_loops, dtype=dtype)
+
+
+def attention_graph(edge_index: Adj, num_nodes: int, add_self_loops: bool = True) -> Tensor:
+    r"""The :math:`[2, E]` ``(source, target)`` index of the edges omega-GAT attends over.
+
+    Sparse inputs are PyG's transposed adjacency ``adj_t`` (row = target, column = source) and
+    their values are ignored; with ``add_self_loops`` every node gets exactly one self loop, so
+    the softmax runs over :math:`\mathcal{N}(i) \cup \{i\}`.
+
+    Args:
+        edge_index (Tensor or SparseTensor): :math:`[2, E]` indices or a sparse ``adj_t``.
+        num_nodes (int): :math:`N`.
+        add_self_loops (bool, optional): Replace existing self loops by one per node.
+            (default: ``True``)
+    """
+    if isinstance(edge_index, SparseTensor):
+        row, col, _ = edge_index.coo()
+        edge_index = torch.stack([col, row], dim=0)
+    elif is_torch_sparse_tensor(edge_index):
+        (row, col), _ = to_edge_index(edge_index)
+        edge_index = torch.stack([col, row], dim=0)
+    if add_self_loops:
+        edge_index, _ = remove_self_loops(edge_index)
+        edge_index, _ = add_self_loops_fn(edge_index, num_nodes=num_nodes)
+    return edge_index
 
 
 def dirichlet_energy(
@@ -255,6 +314,10 @@ class OmegaGCNConv(_OmegaBase):
         cached (bool, optional): Cache the normalised operator on the first call (transductive
             use only: the same graph at every call). (default: ``False``)
         add_self_loops (bool, optional): Use :math:`\mathbf{A} + \mathbf{I}`. (default: ``True``)
+        normalize (bool, optional): Build the GCN operator from the input graph; with ``False``
+            the given ``edge_index``/``edge_weight`` (or sparse matrix) is used as
+            :math:`\mathbf{S}` unchanged, e.g. an operator from :func:`gcn_operator` shared by
+            all layers of a network. (default: ``True``)
         **kwargs (optional): Arguments of :class:`~torch_geometric.nn.conv.MessagePassing`.
 
     Shapes:
@@ -272,13 +335,17 @@ class OmegaGCNConv(_OmegaBase):
         omega_init: float = 1.0,
         cached: bool = False,
         add_self_loops: bool = True,
+        normalize: bool = True,
         **kwargs,
     ) -> None:
         kwargs.setdefault("aggr", "add")
         super().__init__(**kwargs)
+        if add_self_loops and not normalize:
+            add_self_loops = False  # nothing is added to a graph used as given
         self._init_omega(channels, omega, omega_init)
         self.cached = cached
         self.add_self_loops = add_self_loops
+        self.normalize = normalize
         self._cached_edge_index: tuple[Tensor, OptTensor] | None = None
         self._cached_adj_t: SparseTensor | None = None
         self.reset_parameters()
@@ -292,25 +359,19 @@ class OmegaGCNConv(_OmegaBase):
     def normalized_operator(
         self, x: Tensor, edge_index: Adj, edge_weight: OptTensor = None
     ) -> tuple[Adj, OptTensor]:
-        """The GCN operator for this input, from the cache when ``cached=True``."""
-        if isinstance(edge_index, SparseTensor):
-            if self._cached_adj_t is not None:
-                return self._cached_adj_t, None
-            adj_t = gcn_norm(
-                edge_index, edge_weight, x.size(0), False, self.add_self_loops, self.flow, x.dtype
-            )
-            if self.cached:
-                self._cached_adj_t = adj_t
-            return adj_t, None
-        if self._cached_edge_index is not None:
-            return self._cached_edge_index
-        if is_torch_sparse_tensor(edge_index) and edge_index.layout == torch.sparse_coo:
-            edge_index = edge_index.coalesce()  # gcn_norm's self-loop insertion needs sorted input
-        out = gcn_norm(
-            edge_index, edge_weight, x.size(0), False, self.add_self_loops, self.flow, x.dtype
-        )
+        """The propagation operator for this input (from the cache when ``cached=True``)."""
+        if not self.normalize:
+            return edge_index, edge_weight
+        cache = self._cached_adj_t if isinstance(edge_index, SparseTensor) else None
+        cache = self._cached_edge_index if cache is None else (cache, None)
+        if cache is not None:
+            return cache
+        out = gcn_operator(edge_index, edge_weight, x.size(0), self.add_self_loops, x.dtype)
         if self.cached:
-            self._cached_edge_index = out
+            if isinstance(out[0], SparseTensor):
+                self._cached_adj_t = out[0]
+            else:
+                self._cached_edge_index = out
         return out
 
     def forward(
@@ -417,18 +478,10 @@ class OmegaGATConv(_OmegaBase):
         self._cached_edge_index = None
 
     def graph(self, x: Tensor, edge_index: Adj) -> Tensor:
-        """``edge_index`` with exactly one self loop per node, from the cache when ``cached``."""
+        """The :func:`attention_graph` of the input, from the cache when ``cached=True``."""
         if self._cached_edge_index is not None:
             return self._cached_edge_index
-        if isinstance(edge_index, SparseTensor):
-            row, col, _ = edge_index.coo()  # adj_t: row = target, col = source
-            edge_index = torch.stack([col, row], dim=0)
-        elif is_torch_sparse_tensor(edge_index):
-            (row, col), _ = to_edge_index(edge_index)
-            edge_index = torch.stack([col, row], dim=0)
-        if self.add_self_loops:
-            edge_index, _ = remove_self_loops(edge_index)
-            edge_index, _ = add_self_loops(edge_index, num_nodes=x.size(0))
+        edge_index = attention_graph(edge_index, x.size(0), self.add_self_loops)
         if self.cached:
             self._cached_edge_index = edge_index
         return edge_index

@@ -1,0 +1,307 @@
+r"""omega-GCN and omega-GAT networks for node and graph classification, in the model registry.
+
+Eliasof, Ruthotto & Treister, `"Improving Graph Neural Networks with Learnable Propagation
+Operators" <https://arxiv.org/abs/2210.17224>`_ (ICML 2023). Every layer is an omega step
+(:class:`~graphsmooth.nn.conv.OmegaGCNConv` or :class:`~graphsmooth.nn.conv.OmegaGATConv`)
+followed by a channel mixing:
+
+- **node classification** (``task="node"``)
+
+  .. math::
+      f^{(0)} = \operatorname{ReLU}\big(\mathbf{K}_{\mathrm{open}}\,
+      \operatorname{dropout}(\mathbf{X})\big), \qquad
+      f^{(l)} = \operatorname{ReLU}\Big(\mathbf{K}_l\, \operatorname{dropout}\big(
+      (1 - \boldsymbol{\omega}_l) \odot f^{(l-1)} + \boldsymbol{\omega}_l \odot
+      \mathbf{S}^{(l)} f^{(l-1)}\big)\Big), \qquad
+      \hat{\mathbf{Y}} = \mathbf{K}_{\mathrm{close}}\, \operatorname{dropout}(f^{(L)}),
+
+  with :math:`\mathbf{K}_l` a bias-free :math:`C \times C` matrix initialised near the identity
+  (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`), so that an
+  untrained deep network is a stack of plain GCN propagations of non-negative features;
+- **graph classification** (``task="graph"``): :math:`\mathbf{K}_l` is replaced by a GIN-style MLP
+  (``Linear -> BatchNorm -> ReLU -> Linear``, then ReLU), the node features are sum-pooled
+  per graph and a two-layer MLP head gives the logits.
+
+:math:`\boldsymbol{\omega}` is held by the network as one tensor ``omega`` of shape
+``[layers, hidden]`` (``omega="channel"``, the paper's default), ``[layers, 1]``
+(``"layer"``), ``[1, hidden]`` (``"shared"``: one channel-wise vector for all layers) or
+``[1, 1]`` (``"shared_scalar"``), initialised to ``omega_init`` (1) and unconstrained; see
+:meth:`OmegaNet.omega_values`. The normalised operator (GCN) or the self-looped graph (GAT) is
+computed once per forward pass and shared by all layers, and with ``cached=True`` once for the
+whole training (transductive node classification only).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
+from torch_geometric.typing import Adj, OptTensor
+
+from graphsmooth.nn.conv.omega import OmegaGATConv, OmegaGCNConv, attention_graph, gcn_operator
+from graphsmooth.nn.models import GRAPH_DEFAULTS, NODE_DEFAULTS, register_model
+
+__all__ = ["NETWORK_OMEGA_MODES", "OmegaGAT", "OmegaGCN", "OmegaNet"]
+
+#: Shapes of the network's omega tensor by mode (``L`` layers, ``C`` hidden channels).
+NETWORK_OMEGA_MODES = {
+    "channel": "[L, C]",
+    "layer": "[L, 1]",
+    "shared": "[1, C]",
+    "shared_scalar": "[1, 1]",
+}
+_POOLS = {"sum": global_add_pool, "add": global_add_pool, "mean": global_mean_pool}
+_POOLS["max"] = global_max_pool
+
+
+class OmegaNet(nn.Module):
+    r"""An omega-GNN (see the module docstring for the maths); use :class:`OmegaGCN` or
+    :class:`OmegaGAT`.
+
+    Args:
+        task (str): ``"node"`` or ``"graph"`` classification.
+        in_channels (int): Input features.
+        out_channels (int): Classes.
+        hidden (int, optional): Width :math:`C`. (default: 128 node / 64 graph, the registry's)
+        layers (int, optional): Number of omega layers :math:`L`. (default: 2 node / 4 graph)
+        dropout (float, optional): Dropout before the opening and closing layers and, unless
+            ``layer_dropout`` is given, before every :math:`\mathbf{K}_l`. (default: ``0.5``)
+        layer_dropout (float, optional): Dropout inside the layers. (default: ``dropout``)
+        omega (str, optional): ``"channel"``, ``"layer"``, ``"shared"`` or ``"shared_scalar"``.
+            (default: ``"channel"``)
+        omega_init (float, optional): Initial omega. (default: ``1.0``)
+        k_init_std (float, optional): Std of the noise added to the identity initialisation of
+            :math:`\mathbf{K}_l` (node task). (default: ``0.01``)
+        cached (bool, optional): Compute the propagation graph once and reuse it on later calls
+            (only when every call sees the same graph). (default: ``False``)
+        pool (str, optional): Graph readout ``"sum"``, ``"mean"`` or ``"max"``.
+            (default: ``"sum"``)
+    """
+
+    conv_name = "omega"
+
+    def __init__(
+        self,
+        *,
+        task: str,
+        in_channels: int,
+        out_channels: int,
+        hidden: int | None = None,
+        layers: int | None = None,
+        dropout: float = 0.5,
+        layer_dropout: float | None = None,
+        omega: str = "channel",
+        omega_init: float = 1.0,
+        k_init_std: float = 0.01,
+        cached: bool = False,
+        pool: str = "sum",
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if task not in ("node", "graph"):
+            raise ValueError(f"{name}: task must be 'node' or 'graph', got {task!r}")
+        defaults = NODE_DEFAULTS if task == "node" else GRAPH_DEFAULTS
+        hidden = int(defaults["hidden"] if hidden is None else hidden)
+        layers = int((2 if task == "node" else defaults["layers"]) if layers is None else layers)
+        layer_dropout = dropout if layer_dropout is None else layer_dropout
+        if min(in_channels, out_channels, hidden, layers) < 1:
+            raise ValueError(
+                f"{name}: in_channels, out_channels, hidden and layers must be positive, got "
+                f"{in_channels}, {out_channels}, {hidden}, {layers}"
+            )
+        for key, p in (("dropout", dropout), ("layer_dropout", layer_dropout)):
+            if not 0.0 <= p < 1.0:
+                raise ValueError(f"{name}: {key} must be in [0, 1), got {p}")
+        if omega not in NETWORK_OMEGA_MODES:
+            raise ValueError(
+                f"{name}: omega must be one of {list(NETWORK_OMEGA_MODES)}, got {omega!r}"
+            )
+        if pool not in _POOLS:
+            raise ValueError(f"{name}: pool must be one of {sorted(_POOLS)}, got {pool!r}")
+        self.task, self.in_channels, self.out_channels = task, in_channels, out_channels
+        self.hidden, self.num_layers = hidden, layers
+        self.dropout, self.layer_dropout = float(dropout), float(layer_dropout)
+        self.omega_mode, self.omega_init, self.k_init_std = omega, float(omega_init), k_init_std
+        self.cached, self.pool = cached, pool
+        self._cache: tuple | None = None
+
+        rows = layers if omega in ("channel", "layer") else 1
+        cols = hidden if omega in ("channel", "shared") else 1
+        self.omega = nn.Parameter(torch.empty(rows, cols))
+        self.lin_open = nn.Linear(in_channels, hidden)
+        self.convs = nn.ModuleList([self.make_conv(hidden) for _ in range(layers)])
+        if task == "node":
+            self.mix = nn.ModuleList([nn.Linear(hidden, hidden, bias=False) for _ in range(layers)])
+            self.lin_close = nn.Linear(hidden, out_channels)
+            self.head = None
+        else:
+            self.mix = nn.ModuleList(
+                [
+                    nn.Sequential(
+                        nn.Linear(hidden, hidden),
+                        nn.BatchNorm1d(hidden),
+                        nn.ReLU(),
+                        nn.Linear(hidden, hidden),
+                    )
+                    for _ in range(layers)
+                ]
+            )
+            self.lin_close = None
+            self.head = nn.Sequential(
+                nn.Linear(hidden, hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, out_channels),
+            )
+        self.reset_parameters()
+
+    # -- construction hooks -------------------------------------------------------------------
+    def make_conv(self, hidden: int) -> nn.Module:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def propagation_graph(self, x: Tensor, edge_index: Adj, edge_weight: OptTensor):
+        """Graph (and weights) handed to every layer; computed once per call or cached."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def run_conv(self, conv: nn.Module, x: Tensor, graph, omega: Tensor) -> Tensor:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    # -- parameters ---------------------------------------------------------------------------
+    def reset_parameters(self) -> None:
+        with torch.no_grad():
+            self.omega.fill_(self.omega_init)
+        self.lin_open.reset_parameters()
+        for conv in self.convs:
+            conv.reset_parameters()
+        for m in self.mix:
+            if isinstance(m, nn.Linear):  # K_l = I + small noise
+                with torch.no_grad():
+                    nn.init.normal_(m.weight, 0.0, self.k_init_std)
+                    m.weight.add_(torch.eye(self.hidden))
+            else:
+                for sub in m:
+                    if hasattr(sub, "reset_parameters"):
+                        sub.reset_parameters()
+        if self.lin_close is not None:
+            self.lin_close.reset_parameters()
+        if self.head is not None:
+            for sub in self.head:
+                if hasattr(sub, "reset_parameters"):
+                    sub.reset_parameters()
+        self._cache = None
+
+    def omega_values(self) -> Tensor:
+        """The effective omega of every layer and channel, detached, shape ``[layers, hidden]``."""
+        return self.omega.detach().expand(self.num_layers, self.hidden).clone()
+
+    # -- forward ------------------------------------------------------------------------------
+    def _graph(self, x: Tensor, edge_index: Adj, edge_weight: OptTensor):
+        if self._cache is not None:
+            return self._cache
+        graph = self.propagation_graph(x, edge_index, edge_weight)
+        if self.cached:
+            self._cache = graph
+        return graph
+
+    def hidden_states(
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        edge_weight: OptTensor = None,
+        *,
+        all_layers: bool = False,
+    ) -> Tensor | list[Tensor]:
+        """The last hidden layer :math:`f^{(L)}` (``[N, hidden]``), e.g. for the Dirichlet energy;
+        with ``all_layers=True`` the list :math:`[f^{(0)}, \\dots, f^{(L)}]`."""
+        graph = self._graph(x, edge_index, edge_weight)
+        x = F.dropout(x, p=self.dropout, training=self.training)
+        x = torch.relu(self.lin_open(x))
+        states = [x] if all_layers else None
+        rows = self.omega.size(0)
+        for i, (conv, mix) in enumerate(zip(self.convs, self.mix, strict=True)):
+            x = self.run_conv(conv, x, graph, self.omega[i if rows > 1 else 0])
+            x = F.dropout(x, p=self.layer_dropout, training=self.training)
+            x = torch.relu(mix(x))
+            if all_layers:
+                states.append(x)
+        return states if all_layers else x
+
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        batch: OptTensor = None,
+        edge_weight: OptTensor = None,
+    ) -> Tensor:
+        """Logits per node (``task="node"``) or per graph (``task="graph"``)."""
+        h = self.hidden_states(x, edge_index, edge_weight)
+        if self.task == "node":
+            h = F.dropout(h, p=self.dropout, training=self.training)
+            return self.lin_close(h)
+        if batch is None:
+            batch = h.new_zeros(h.size(0), dtype=torch.long)
+        return self.head(_POOLS[self.pool](h, batch))
+
+    def __repr__(self) -> str:
+        extra = f", pool={self.pool!r}" if self.task == "graph" else ""
+        return (
+            f"{type(self).__name__}({self.in_channels}, {self.out_channels}, task={self.task!r}, "
+            f"hidden={self.hidden}, layers={self.num_layers}, dropout={self.dropout}, "
+            f"omega={self.omega_mode!r}{self._repr_extra()}{extra})"
+        )
+
+    def _repr_extra(self) -> str:
+        return ""
+
+
+@register_model("omega_gcn")
+class OmegaGCN(OmegaNet):
+    r"""omega-GCN network: every layer is an :class:`~graphsmooth.nn.conv.OmegaGCNConv` step with
+    :math:`\mathbf{S} = \hat{\mathbf{D}}^{-1/2}(\mathbf{A}+\mathbf{I})\hat{\mathbf{D}}^{-1/2}`,
+    normalised once per forward pass. Args: as :class:`OmegaNet`."""
+
+    def make_conv(self, hidden: int) -> nn.Module:
+        return OmegaGCNConv(hidden, omega="none", normalize=False)
+
+    def propagation_graph(self, x, edge_index, edge_weight):
+        return gcn_operator(edge_index, edge_weight, x.size(0), add_self_loops=True, dtype=x.dtype)
+
+    def run_conv(self, conv, x, graph, omega):
+        return conv(x, graph[0], graph[1], omega=omega)
+
+
+@register_model("omega_gat")
+class OmegaGAT(OmegaNet):
+    r"""omega-GAT network: every layer is an :class:`~graphsmooth.nn.conv.OmegaGATConv` step
+    (``heads`` heads of ``hidden // heads`` channels, attention without projection, softmax over
+    :math:`\mathcal{N}(i) \cup \{i\}`).
+
+    Args:
+        heads (int, optional): Attention heads; must divide ``hidden``. (default: ``8``)
+        attn_dropout (float, optional): Dropout on the attention coefficients. (default: ``0.0``)
+        Others as :class:`OmegaNet`.
+    """
+
+    def __init__(self, *, heads: int = 8, attn_dropout: float = 0.0, **kwargs) -> None:
+        task = kwargs.get("task", "node")
+        defaults = NODE_DEFAULTS if task == "node" else GRAPH_DEFAULTS
+        hidden = int(kwargs.get("hidden") or defaults["hidden"])
+        if heads < 1 or hidden % heads != 0:
+            raise ValueError(f"OmegaGAT: heads ({heads}) must be >= 1 and divide hidden ({hidden})")
+        self.heads, self.attn_dropout = int(heads), float(attn_dropout)
+        super().__init__(**kwargs)
+
+    def make_conv(self, hidden: int) -> nn.Module:
+        return OmegaGATConv(
+            hidden, heads=self.heads, omega="none", dropout=self.attn_dropout, add_self_loops=False
+        )
+
+    def propagation_graph(self, x, edge_index, edge_weight):
+        return (attention_graph(edge_index, x.size(0), add_self_loops=True),)
+
+    def run_conv(self, conv, x, graph, omega):
+        return conv(x, graph[0], omega=omega)
+
+    def _repr_extra(self) -> str:
+        return f", heads={self.heads}"

@@ -1,0 +1,146 @@
+"""Tests of the omega-GCN / omega-GAT networks and their registration."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from graphsmooth.nn.models import MODELS, build_model
+from graphsmooth.nn.omega_models import OmegaGAT, OmegaGCN
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny graphs: one intra-op thread avoids oversubscribing the shared CPU (restored after)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _graph(n: int = 10, seed: int = 0):
+    g = nx.connected_watts_strogatz_graph(n, 4, 0.3, seed=seed)
+    e = np.array(list(g.edges()), dtype=np.int64).T
+    ei = torch.from_numpy(np.concatenate([e, e[::-1]], axis=1).copy())
+    a = torch.tensor(nx.to_numpy_array(g, nodelist=range(n)), dtype=torch.float64)
+    return ei, a
+
+
+def test_registered_for_both_tasks():
+    for name in ("omega_gcn", "omega_gat"):
+        assert set(MODELS[name].tasks) == {"node", "graph"}
+    m = build_model("omega_gat", task="node", in_channels=5, out_channels=3, hidden=16, heads=4)
+    assert isinstance(m, OmegaGAT) and m.num_layers == 2 and m.heads == 4
+    assert repr(m) == (
+        "OmegaGAT(5, 3, task='node', hidden=16, layers=2, dropout=0.5, omega='channel', heads=4)"
+    )
+    with pytest.raises(ValueError, match="unknown option"):
+        build_model("omega_gcn", task="node", in_channels=5, out_channels=3, heads=4)
+
+
+def test_untrained_omega_gcn_is_repeated_gcn_propagation():
+    """omega = 1 and K_l = I: f^(L) = S^L ReLU(K_open x) (features stay non-negative)."""
+    ei, a = _graph()
+    x = torch.randn(10, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    net = OmegaGCN(
+        task="node", in_channels=6, out_channels=3, hidden=8, layers=5, dropout=0.0, k_init_std=0.0
+    ).double()
+    net.eval()
+    a_hat = a + torch.eye(10, dtype=torch.float64)
+    d = a_hat.sum(1).rsqrt()
+    s = d[:, None] * a_hat * d[None, :]
+    f = torch.relu(net.lin_open(x))
+    expected = torch.linalg.matrix_power(s, 5) @ f
+    torch.testing.assert_close(net.hidden_states(x, ei), expected)
+    states = net.hidden_states(x, ei, all_layers=True)
+    assert len(states) == 6
+    torch.testing.assert_close(states[2], s @ s @ f)
+    torch.testing.assert_close(net(x, ei), net.lin_close(expected))
+
+
+def test_omega_zero_ignores_the_graph():
+    ei, _ = _graph()
+    x = torch.randn(10, 6, generator=torch.Generator().manual_seed(1))
+    for cls in (OmegaGCN, OmegaGAT):
+        kw = {"heads": 2} if cls is OmegaGAT else {}
+        net = cls(
+            task="node", in_channels=6, out_channels=3, hidden=8, layers=3, omega_init=0.0, **kw
+        )
+        net.eval()
+        torch.testing.assert_close(net(x, ei), net(x, ei[:, :0]))
+
+
+@pytest.mark.parametrize(
+    ("mode", "shape"),
+    [("channel", (4, 8)), ("layer", (4, 1)), ("shared", (1, 8)), ("shared_scalar", (1, 1))],
+)
+def test_omega_modes(mode, shape):
+    ei, _ = _graph()
+    x = torch.randn(10, 6, generator=torch.Generator().manual_seed(2))
+    net = OmegaGCN(task="node", in_channels=6, out_channels=3, hidden=8, layers=4, omega=mode)
+    assert net.omega.shape == shape
+    assert net.omega_values().shape == (4, 8)
+    net(x, ei).sum().backward()
+    assert net.omega.grad is not None and net.omega.grad.abs().sum() > 0
+
+
+def test_graph_task_batches_and_is_permutation_invariant():
+    ei, _ = _graph()
+    x = torch.randn(10, 6, generator=torch.Generator().manual_seed(3))
+    for cls in (OmegaGCN, OmegaGAT):
+        kw = {"heads": 4} if cls is OmegaGAT else {}
+        torch.manual_seed(0)  # only for the default initialisation
+        net = cls(task="graph", in_channels=6, out_channels=2, hidden=8, layers=2, **kw).eval()
+        perm = torch.randperm(10, generator=torch.Generator().manual_seed(4))
+        inv = torch.empty_like(perm)
+        inv[perm] = torch.arange(10)
+        single = net(x, ei)
+        torch.testing.assert_close(net(x[perm], inv[ei]), single)
+        # a batch of two copies gives the single-graph logits twice
+        xb = torch.cat([x, x])
+        eib = torch.cat([ei, ei + 10], dim=1)
+        batch = torch.arange(2).repeat_interleave(10)
+        torch.testing.assert_close(net(xb, eib, batch), single.repeat(2, 1))
+
+
+def test_cached_network_reuses_the_operator():
+    ei, _ = _graph()
+    x = torch.randn(10, 6, generator=torch.Generator().manual_seed(5))
+    net = OmegaGCN(task="node", in_channels=6, out_channels=3, hidden=8, cached=True).eval()
+    out = net(x, ei)
+    torch.testing.assert_close(net(x, ei[:, :4]), out)
+    net.reset_parameters()
+    assert net._cache is None
+
+
+def test_networks_fit_a_small_graph():
+    """A few Adam steps drive the training loss down (learning reaches omega and K_l)."""
+    ei, _ = _graph(30, seed=1)
+    gen = torch.Generator().manual_seed(6)
+    x = torch.randn(30, 6, generator=gen)
+    y = torch.randint(0, 3, (30,), generator=gen)
+    for cls in (OmegaGCN, OmegaGAT):
+        torch.manual_seed(0)
+        net = cls(task="node", in_channels=6, out_channels=3, hidden=16, layers=4, dropout=0.0)
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        losses = []
+        omega0 = net.omega_values()
+        for _ in range(60):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(net(x, ei), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        assert losses[-1] < 0.7 * losses[0]
+        assert not torch.equal(net.omega_values(), omega0)
+
+
+def test_invalid_network_arguments():
+    with pytest.raises(ValueError, match="omega must be one of"):
+        OmegaGCN(task="node", in_channels=3, out_channels=2, omega="per_layer")
+    with pytest.raises(ValueError, match="divide hidden"):
+        OmegaGAT(task="node", in_channels=3, out_channels=2, hidden=10, heads=4)
+    with pytest.raises(ValueError, match="task must be"):
+        OmegaGCN(task="edge", in_channels=3, out_channels=2)
