@@ -62,14 +62,15 @@ def run_datasets(args: argparse.Namespace) -> int:
                 try:
                     with warnings.catch_warnings():
                         warnings.simplefilter("ignore", UserWarning)
-                        ds = load_dataset(name, base, download=False)
+                        ds = load_dataset(name, base, download=False, cache=args.cache)
                     c = dataset_counts(ds)
                     counts = [str(c[k]) for k in ("graphs", "nodes", "edges", "features")]
                     counts.append(str(c["classes"]))
                 except Exception as exc:  # report and continue with the other datasets
                     found = f"error: {type(exc).__name__}"
         rows.append([name, info.kind, found, *counts, "-" if raw is None else str(raw)])
-    print(f"data root: {base} (from {origin}); cache: {cache_dir()}")
+    cache = args.cache if args.cache is not None else cache_dir()
+    print(f"data root: {base} (from {origin}); cache: {cache}")
     print(_table(rows))
     if args.quick:
         print("* expected counts from the registry (run without --quick to load and count)")
@@ -89,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--root",
         default=None,
         help="data root (default: $GRAPHSMOOTH_DATA, else PyG's cache ~/.cache/pyg)",
+    )
+    parser.add_argument(
+        "--cache",
+        default=None,
+        help="writable cache for processed data (default: $GRAPHSMOOTH_CACHE, else "
+        "~/.cache/graphsmooth)",
     )
     parser.add_argument(
         "--quick",

@@ -244,9 +244,10 @@ def ring_of_cliques(num_cliques: int, clique_size: int) -> Data:
     r"""Cliques joined in a ring by single bridge edges.
 
     Clique :math:`i` holds nodes :math:`i k, \dots, i k + k - 1`; its last node is joined to
-    the first node of clique :math:`(i + 1) \bmod K`. With :math:`K = 2` there is one bridge,
-    with :math:`K = 1` none. The bridges are the bottlenecks (most negative curvature).
-    Number of undirected edges: :math:`K \binom{k}{2} + K` for :math:`K \ge 3`.
+    the first node of clique :math:`(i + 1) \bmod K` (for :math:`K = 1` there is no bridge).
+    The graph is isomorphic to :func:`networkx.ring_of_cliques` (which uses the second node of
+    each clique); the bridges are the bottlenecks (most negative curvature). Number of
+    undirected edges: :math:`K \binom{k}{2} + K` for :math:`K \ge 2, k \ge 2`.
 
     Args:
         num_cliques (int): number of cliques :math:`K \ge 1`.
@@ -261,7 +262,7 @@ def ring_of_cliques(num_cliques: int, clique_size: int) -> Data:
     n = num_c * k
     start = torch.arange(num_c) * k
     bridges = torch.stack([start + k - 1, (start + k) % n])
-    bridges = bridges[:, : num_c if num_c > 2 else num_c - 1]
+    bridges = bridges[:, : num_c if num_c > 1 else 0]
     pairs = torch.cat([_clique_pairs(num_c, k), bridges], 1)
     return _structure(pairs, n, torch.arange(num_c).repeat_interleave(k))
 
