@@ -10,6 +10,7 @@ From "Exploiting locality in high-dimensional factorial hidden Markov models"
 * :func:`fit_em`: EM with the Graph Smoother (or the exact smoother) in the E-step.
 """
 
+from graphsmooth.hmm.em import EMResult, fit_em, m_step
 from graphsmooth.hmm.exact import ExactFilterResult, SmootherResult, exact_filter, exact_smoother
 from graphsmooth.hmm.factorial import (
     CallableFactors,
@@ -31,6 +32,9 @@ from graphsmooth.hmm.graph_filter import (
 )
 
 __all__ = [
+    "EMResult",
+    "fit_em",
+    "m_step",
     "CallableFactors",
     "ExactFilterResult",
     "FactorTables",

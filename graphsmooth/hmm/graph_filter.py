@@ -477,10 +477,12 @@ def graph_filter(
                 lp = logpm[g.prior_idx].sum(-1)
             lp = lp + lg[t - t0]
             B = lp.shape[0]
-            lk = torch.logsumexp(lp.view(B, L**g.k, -1), dim=-1)  # [B, L**k]
-            z = torch.logsumexp(lk, dim=-1)
-            block_tab[t, g.blocks, : L**g.k] = torch.exp(lk - z[:, None])
-            lognorm[t, g.blocks] = z
+            # normalise in log space up to one max per block, marginalise onto K by a sum
+            mx = lp.amax(dim=-1, keepdim=True)
+            w = torch.exp(lp - mx).view(B, L**g.k, -1).sum(-1)  # [B, L**k]
+            z = w.sum(-1, keepdim=True)
+            block_tab[t, g.blocks, : L**g.k] = w / z
+            lognorm[t, g.blocks] = (torch.log(z) + mx).squeeze(-1)
     _raise_if_bad(lognorm, 0, T, plan)
     marg = block_tab[:, :, :L] if plan.singletons else _block_component_marginals(block_tab, plan)
     if plan.singletons:
@@ -516,7 +518,14 @@ def _chunk_len(plan: GraphFilterPlan) -> int:
 def _local_loglik(tables: FactorTables, plan: GraphFilterPlan, t0: int, t1: int) -> list[Tensor]:
     """Per group ``[t1 - t0, B, C]`` sums of the local factors' log-likelihoods."""
     flat = tables.flat[t0:t1]
-    return [flat[:, g.fac_idx].sum(2) for g in plan.groups]
+    out = []
+    for g in plan.groups:
+        B, Fg, C = g.fac_idx.shape
+        acc = flat.index_select(1, g.fac_idx[:, 0].reshape(-1))
+        for j in range(1, Fg):  # Fg = max |N_f^m(K)| in the group: a small constant
+            acc += flat.index_select(1, g.fac_idx[:, j].reshape(-1))
+        out.append(acc.view(-1, B, C))
+    return out
 
 
 def _product_tables(marg: Tensor, plan: GraphFilterPlan) -> Tensor:
