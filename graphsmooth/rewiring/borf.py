@@ -55,7 +55,6 @@ Design choices (the paper and the authors' code are silent or buggy here; see ``
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -430,9 +429,7 @@ def borf(
             f"borf: edge_attr must be a tensor with {edge_index.size(1)} rows (one per column of "
             f"edge_index), got {tuple(edge_attr.shape) if isinstance(edge_attr, Tensor) else edge_attr!r}"
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        ei, _, n = simple_undirected(edge_index, num_nodes, on_directed="warn")
+    ei, _, n = simple_undirected(edge_index, num_nodes, on_directed="warn")
     dev = ei.device
     if batch is not None:
         batch = torch.as_tensor(batch, dtype=torch.long, device=dev)
