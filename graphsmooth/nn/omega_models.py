@@ -38,11 +38,12 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.typing import Adj, OptTensor
+from torch_geometric.utils import is_torch_sparse_tensor, to_torch_csr_tensor
 
 from graphsmooth.nn.conv.omega import OmegaGATConv, OmegaGCNConv, attention_graph, gcn_operator
 from graphsmooth.nn.models import GRAPH_DEFAULTS, NODE_DEFAULTS, register_model
 
-__all__ = ["NETWORK_OMEGA_MODES", "OmegaGAT", "OmegaGCN", "OmegaNet"]
+__all__ = ["NETWORK_OMEGA_MODES", "OmegaGAT", "OmegaGCN", "OmegaNet", "omega_gat", "omega_gcn"]
 
 #: Shapes of the network's omega tensor by mode (``L`` layers, ``C`` hidden channels).
 NETWORK_OMEGA_MODES = {
@@ -255,23 +256,37 @@ class OmegaNet(nn.Module):
         return ""
 
 
-@register_model("omega_gcn")
 class OmegaGCN(OmegaNet):
     r"""omega-GCN network: every layer is an :class:`~graphsmooth.nn.conv.OmegaGCNConv` step with
     :math:`\mathbf{S} = \hat{\mathbf{D}}^{-1/2}(\mathbf{A}+\mathbf{I})\hat{\mathbf{D}}^{-1/2}`,
-    normalised once per forward pass. Args: as :class:`OmegaNet`."""
+    normalised once per forward pass (or once in all with ``cached=True``).
+
+    Args:
+        sparse (bool, optional): Propagate with a ``torch.sparse_csr`` matrix (one sparse-dense
+            product per layer) instead of PyG's gather/scatter over edges; same result.
+            (default: ``True``)
+        Others as :class:`OmegaNet`.
+    """
+
+    def __init__(self, *, sparse: bool = True, **kwargs) -> None:
+        self.sparse = bool(sparse)
+        super().__init__(**kwargs)
 
     def make_conv(self, hidden: int) -> nn.Module:
         return OmegaGCNConv(hidden, omega="none", normalize=False)
 
     def propagation_graph(self, x, edge_index, edge_weight):
-        return gcn_operator(edge_index, edge_weight, x.size(0), add_self_loops=True, dtype=x.dtype)
+        op, w = gcn_operator(edge_index, edge_weight, x.size(0), add_self_loops=True, dtype=x.dtype)
+        if self.sparse and isinstance(op, Tensor) and not is_torch_sparse_tensor(op):
+            # S as a CSR matrix: rows are targets (PyG's adj_t), so spmm(S, x)_i = sum_j S_ij x_j
+            # equals the edge-wise sum over (j -> i); about 2x faster than gather/scatter on CPU.
+            return to_torch_csr_tensor(op.flip(0), w, size=(x.size(0), x.size(0))), None
+        return op, w
 
     def run_conv(self, conv, x, graph, omega):
         return conv(x, graph[0], graph[1], omega=omega)
 
 
-@register_model("omega_gat")
 class OmegaGAT(OmegaNet):
     r"""omega-GAT network: every layer is an :class:`~graphsmooth.nn.conv.OmegaGATConv` step
     (``heads`` heads of ``hidden // heads`` channels, attention without projection, softmax over
@@ -305,3 +320,48 @@ class OmegaGAT(OmegaNet):
 
     def _repr_extra(self) -> str:
         return f", heads={self.heads}"
+
+
+# Registry factories with explicit keyword lists, so that build_model rejects an unknown option
+# with a ValueError naming it (the classes take **kwargs, which the registry cannot check).
+@register_model("omega_gcn", tasks=("node", "graph"))
+def omega_gcn(
+    *,
+    task: str,
+    in_channels: int,
+    out_channels: int,
+    hidden: int | None = None,
+    layers: int | None = None,
+    dropout: float = 0.5,
+    layer_dropout: float | None = None,
+    omega: str = "channel",
+    omega_init: float = 1.0,
+    k_init_std: float = 0.01,
+    cached: bool = False,
+    pool: str = "sum",
+    sparse: bool = True,
+) -> OmegaGCN:
+    """Build an :class:`OmegaGCN` (registry name ``omega_gcn``); arguments as the class."""
+    return OmegaGCN(**{k: v for k, v in locals().items()})
+
+
+@register_model("omega_gat", tasks=("node", "graph"))
+def omega_gat(
+    *,
+    task: str,
+    in_channels: int,
+    out_channels: int,
+    hidden: int | None = None,
+    layers: int | None = None,
+    dropout: float = 0.5,
+    layer_dropout: float | None = None,
+    omega: str = "channel",
+    omega_init: float = 1.0,
+    k_init_std: float = 0.01,
+    cached: bool = False,
+    pool: str = "sum",
+    heads: int = 8,
+    attn_dropout: float = 0.0,
+) -> OmegaGAT:
+    """Build an :class:`OmegaGAT` (registry name ``omega_gat``); arguments as the class."""
+    return OmegaGAT(**{k: v for k, v in locals().items()})

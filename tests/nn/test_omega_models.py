@@ -29,6 +29,7 @@ def _graph(n: int = 10, seed: int = 0):
 
 
 def test_registered_for_both_tasks():
+    assert MODELS["omega_gcn"].accepted_kwargs() is not None
     for name in ("omega_gcn", "omega_gat"):
         assert set(MODELS[name].tasks) == {"node", "graph"}
     m = build_model("omega_gat", task="node", in_channels=5, out_channels=3, hidden=16, heads=4)
@@ -144,3 +145,20 @@ def test_invalid_network_arguments():
         OmegaGAT(task="node", in_channels=3, out_channels=2, hidden=10, heads=4)
     with pytest.raises(ValueError, match="task must be"):
         OmegaGCN(task="edge", in_channels=3, out_channels=2)
+
+
+def test_csr_propagation_equals_edge_propagation_on_directed_graph():
+    gen = torch.Generator().manual_seed(8)
+    ei = torch.randint(0, 12, (2, 40), generator=gen)  # directed, with duplicates and loops
+    w = torch.rand(40, generator=gen)
+    x = torch.randn(12, 5, generator=gen)
+    torch.manual_seed(0)
+    a = OmegaGCN(task="node", in_channels=5, out_channels=3, hidden=8, layers=3, sparse=True)
+    b = OmegaGCN(task="node", in_channels=5, out_channels=3, hidden=8, layers=3, sparse=False)
+    b.load_state_dict(a.state_dict())
+    with torch.no_grad():
+        a.omega.uniform_(-1.0, 2.0, generator=gen)
+        b.omega.copy_(a.omega)
+    a.eval()
+    b.eval()
+    torch.testing.assert_close(a(x, ei, edge_weight=w), b(x, ei, edge_weight=w))
