@@ -225,12 +225,18 @@ class _StackedGNN(nn.Module):
         layers: int | None = None,
         dropout: float = 0.5,
         pool: str = "mean",
+        input_dropout: float = 0.0,
     ):
         super().__init__()
         defaults = NODE_DEFAULTS if task == "node" else GRAPH_DEFAULTS
         hidden = int(defaults["hidden"] if hidden is None else hidden)
         layers = int(defaults["layers"] if layers is None else layers)
         _check(type(self).__name__, task, in_channels, out_channels, hidden, layers, dropout)
+        if not 0.0 <= input_dropout < 1.0:
+            raise ValueError(
+                f"{type(self).__name__}: input_dropout must be in [0, 1), got {input_dropout}"
+            )
+        self.input_dropout = float(input_dropout)
         if pool not in _POOLS:
             raise ValueError(
                 f"{type(self).__name__}: pool must be one of {sorted(_POOLS)}, got {pool!r}"
@@ -271,6 +277,7 @@ class _StackedGNN(nn.Module):
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None) -> Tensor:
         """Logits per node (``task="node"``) or per graph (``task="graph"``)."""
         n_hidden = len(self.convs) - (1 if self.task == "node" else 0)
+        x = nn.functional.dropout(x, p=self.input_dropout, training=self.training)
         for i, conv in enumerate(self.convs):
             x = conv(x, edge_index)
             if i < n_hidden:
@@ -303,6 +310,8 @@ class GCN(_StackedGNN):
         layers (int, optional): message-passing layers. (default: 3 node / 4 graph)
         dropout (float): dropout after every hidden layer. (default: 0.5)
         pool (str): graph readout ``"mean"``, ``"sum"`` or ``"max"``. (default: ``"mean"``)
+        input_dropout (float): dropout on the input features (Kipf & Welling use 0.5 on
+            Planetoid). (default: 0.0)
     """
 
     def make_conv(self, c_in, c_out, *, last):
