@@ -503,7 +503,8 @@ def factor_log_tables(model: FactorialHMM, y: Tensor) -> FactorTables:
                 )
         else:
             lp = fam.log_prob(y[:, fac], vals.sum(-1), fac)
-        lp = torch.nan_to_num(lp.to(torch.float64), nan=-math.inf)
+        lp = lp.to(torch.float64)
+        lp = torch.where(torch.isnan(lp), -math.inf, lp)  # undefined -> impossible
         C = lp.shape[-1]
         cols = offset[fac][:, None] + torch.arange(C)[None, :]  # [G, C]
         flat[:, cols.reshape(-1)] = lp.reshape(T, -1)

@@ -667,6 +667,12 @@ def one_step_predictive(model: FactorialHMM, filter_marginals: Tensor) -> Tensor
     Returns:
         torch.Tensor: ``[T, M, L]``.
     """
+    filter_marginals = torch.as_tensor(filter_marginals, dtype=model.transition.dtype)
+    if filter_marginals.dim() != 3 or filter_marginals.shape[1:] != model.initial.shape:
+        raise ValueError(
+            f"filter_marginals must be [T, {model.num_components}, {model.L}], got "
+            f"{tuple(filter_marginals.shape)}"
+        )
     out = torch.empty_like(filter_marginals)
     out[0] = model.initial
     out[1:] = torch.einsum("tml,mlk->tmk", filter_marginals[:-1], model.transition)
