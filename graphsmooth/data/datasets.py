@@ -271,6 +271,17 @@ def _processing_key(
     return "pre-" + short_hash(_callable_key(pre_transform) + "|" + _callable_key(pre_filter))
 
 
+def _raw_variant(info: DatasetInfo, kwargs: dict[str, Any]) -> str | None:
+    """Name of a PyG option that switches to raw files outside :data:`DATASETS` (or None)."""
+    if info.pyg_class == "Planetoid" and kwargs.get("split") == "geom-gcn":
+        return "split='geom-gcn'"
+    if info.pyg_class == "TUDataset" and kwargs.get("cleaned"):
+        return "cleaned=True"
+    if info.pyg_class == "WikipediaNetwork" and kwargs.get("geom_gcn_preprocess") is False:
+        return "geom_gcn_preprocess=False"
+    return None
+
+
 def _construct(info: DatasetInfo, work: Path, **kwargs: Any) -> Any:
     cls = info.cls
     if info.pyg_class == "Actor":
@@ -383,9 +394,9 @@ def load_dataset(
     base, origin = resolve_data_root(root)
     raw, approximate = find_raw_dir(info.name, base)
     cache_base = Path(os.path.expanduser(os.fspath(cache))) if cache is not None else cache_dir()
+    if download is None:
+        download = origin == "default"
     if raw is None:
-        if download is None:
-            download = origin == "default"
         searched = pyg_root(base) / info.raw_subdir
         if not download:
             raise FileNotFoundError(
@@ -409,6 +420,12 @@ def load_dataset(
             f"digits; see docs/data.md). Numbers match the original up to ~5e-7.",
             UserWarning,
             stacklevel=2,
+        )
+    variant = _raw_variant(info, kwargs)
+    if variant is not None and not download:
+        raise ValueError(
+            f"{info.name} with {variant} reads other raw files than the standard ones "
+            f"graphsmooth links (they would be downloaded); pass download=True to allow that"
         )
     key = _processing_key(pre_transform, pre_filter, cache_key)
     work = cache_base / "pyg" / info.name / short_hash(str(raw.resolve())) / key

@@ -184,6 +184,17 @@ def test_transform_and_kwargs_pass_through(data_root, gs_cache):
 
 
 @pytest.mark.data
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [("Cora", {"split": "geom-gcn"}), ("MUTAG", {"cleaned": True}),
+     ("Chameleon", {"geom_gcn_preprocess": False})],
+)  # fmt: skip
+def test_variants_needing_other_raw_files_refused_offline(name, kwargs, data_root, gs_cache):
+    with pytest.raises(ValueError, match="download=True"):
+        load_dataset(name, data_root, cache=gs_cache, **kwargs)
+
+
+@pytest.mark.data
 def test_available_datasets(data_root, tmp_path):
     rows = available_datasets(data_root)
     assert [r.name for r in rows] == list(README_COUNTS)
