@@ -7,7 +7,8 @@ From "Exploiting locality in high-dimensional factorial hidden Markov models"
   :class:`CallableFactors` emissions;
 * :func:`exact_filter` / :func:`exact_smoother`: forward-backward on the joint chain (small M);
 * :func:`graph_filter` / :func:`graph_smoother`: the paper's local approximations, linear in M;
-* :func:`fit_em`: EM with the Graph Smoother (or the exact smoother) in the E-step.
+* :func:`fit_em`: EM with the Graph Smoother (or the exact smoother) in the E-step;
+* :func:`one_step_predictive` / :func:`factor_predictive`: predictive means and quantiles.
 """
 
 from graphsmooth.hmm.em import EMResult, fit_em, m_step
@@ -30,8 +31,11 @@ from graphsmooth.hmm.graph_filter import (
     graph_smoother,
     one_step_predictive,
 )
+from graphsmooth.hmm.predictive import FactorPredictive, factor_predictive
 
 __all__ = [
+    "FactorPredictive",
+    "factor_predictive",
     "EMResult",
     "fit_em",
     "m_step",
