@@ -50,13 +50,13 @@ def _key(rec: dict) -> str:
     )
 
 
-def tune(dataset: str, method: str, out: str, densities=None, extra=None) -> None:
+def tune(dataset: str, method: str, out: str, densities=None, extra=None, grid=None) -> None:
     sig = load_timegnn_signal(dataset)
     done = set()
     if os.path.exists(out):
         with open(out) as fh:
             done = {_key(json.loads(line)) for line in fh if line.strip()}
-    grid = GRIDS[method]
+    grid = grid or GRIDS[method]
     for values in itertools.product(*grid.values()):
         params = dict(zip(grid, values, strict=True))
         params.update(extra or {})
@@ -110,6 +110,7 @@ if __name__ == "__main__":
     ap.add_argument("--out", default="runs/recovery_tune.jsonl")
     ap.add_argument("--densities", type=float, nargs="*")
     ap.add_argument("--extra", default="{}", help="JSON dict of fixed extra parameters")
+    ap.add_argument("--grid", default=None, help="JSON dict overriding the method's grid")
     ap.add_argument("--summary")
     args = ap.parse_args()
     if args.summary:
@@ -117,4 +118,11 @@ if __name__ == "__main__":
     else:
         torch.manual_seed(0)
         os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-        tune(args.dataset, args.method, args.out, args.densities, json.loads(args.extra))
+        tune(
+            args.dataset,
+            args.method,
+            args.out,
+            args.densities,
+            json.loads(args.extra),
+            None if args.grid is None else json.loads(args.grid),
+        )
