@@ -21,9 +21,11 @@ References:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -97,9 +99,13 @@ def geom_gcn_split(data: Any, index: int) -> NodeSplit:
             f"use public_split(data) for a single stored split"
         )
     k = train.shape[1]
-    if not isinstance(index, int) or not 0 <= index < k:
+    try:
+        i = _as_int(index, "split index")
+    except ValueError:
+        i = -1
+    if not 0 <= i < k:
         raise ValueError(f"split index must be an int in [0, {k}), got {index!r}")
-    return NodeSplit(train[:, index].clone(), val[:, index].clone(), test[:, index].clone())
+    return NodeSplit(train[:, i].clone(), val[:, i].clone(), test[:, i].clone())
 
 
 def _check_fractions(**fractions: float) -> None:
@@ -147,10 +153,18 @@ def _ranks(y: Tensor, generator: torch.Generator) -> tuple[Tensor, Tensor, Tenso
     return rank, counts[inverse], order
 
 
+def _as_int(value: Any, name: str) -> int:
+    """``value`` as a Python int (accepts numpy / torch integers), else ``ValueError``."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an int, got {value!r}") from None
+
+
 def _generator(seed: int) -> torch.Generator:
-    if not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    return torch.Generator().manual_seed(seed)
+    return torch.Generator().manual_seed(_as_int(seed, "seed"))
 
 
 def _split_by_rank(rank: Tensor, size: Tensor, train: float, val: float) -> tuple[Tensor, Tensor]:
@@ -193,8 +207,8 @@ def random_node_split(
     """
     _check_fractions(train=train, val=val)
     data = None
-    if isinstance(num_nodes_or_data, int):
-        n = num_nodes_or_data
+    if isinstance(num_nodes_or_data, int | np.integer) and not isinstance(num_nodes_or_data, bool):
+        n = int(num_nodes_or_data)
     elif hasattr(num_nodes_or_data, "num_nodes"):
         data = num_nodes_or_data
         n = int(data.num_nodes)
@@ -277,9 +291,11 @@ def graph_kfold(
         ``(train_idx, val_idx, test_idx)``: sorted, disjoint ``long`` index tensors covering
         ``range(len(labels))``.
     """
-    if not isinstance(k, int) or k < 2:
+    k = _as_int(k, "k")
+    if k < 2:
         raise ValueError(f"k must be an int >= 2, got {k!r}")
-    if not isinstance(fold, int) or not 0 <= fold < k:
+    fold = _as_int(fold, "fold")
+    if not 0 <= fold < k:
         raise ValueError(f"fold must be an int in [0, {k}), got {fold!r}")
     _check_fractions(val_fraction=val_fraction)
     y = _as_labels(labels)

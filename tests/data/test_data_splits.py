@@ -107,6 +107,18 @@ def test_random_node_split_uniform_membership():
     assert float((freq - 0.5).abs().max()) < 0.12  # 5 sigma ~ 0.125 for a binomial(400, .5)
 
 
+def test_numpy_and_torch_integers_accepted():
+    import numpy as np
+
+    a = random_node_split(np.int64(50), seed=np.int64(3))
+    b = random_node_split(50, seed=torch.tensor(3))
+    assert all(torch.equal(x, z) for x, z in zip(a, b, strict=True))
+    y = _labels(60)
+    assert torch.equal(graph_kfold(y, k=np.int32(3), fold=np.int64(1))[2], graph_kfold(y, 3, 1)[2])
+    with pytest.raises(ValueError, match="seed must be an int"):
+        random_node_split(10, seed=True)
+
+
 def test_random_node_split_errors():
     with pytest.raises(ValueError, match="must not exceed 1"):
         random_node_split(10, train=0.8, val=0.3)
