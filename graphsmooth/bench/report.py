@@ -25,6 +25,8 @@ from pathlib import Path
 __all__ = ["CellStats", "read_records", "summarize", "write_report", "markdown_table"]
 
 RESULTS = "results.jsonl"
+#: keys of the trials of the config last run in a directory (written by the runner)
+PLAN = "trials.json"
 
 
 @dataclass(frozen=True)
@@ -171,16 +173,26 @@ def write_report(
     out_dir: str | Path, metrics: list[str] | None = None, title: str | None = None
 ) -> str:
     """Write ``table.md``, ``table.csv`` and ``plot.png`` into ``out_dir`` from its
-    ``results.jsonl``; return the markdown text.
+    ``results.jsonl``; return the markdown text. When the directory holds ``trials.json`` (the
+    trial keys of the config last run there), only those trials are tabulated, so records of
+    an earlier, different config in the same directory never mix into the table.
 
     Args:
         out_dir: the run's output directory.
         metrics (list of str, optional): metrics to tabulate, primary first. (default: the
             ``metrics`` stored in the records, else ``test_acc``)
-        title (str, optional): plot title. (default: the directory name)
+        title (str, optional): title. (default: ``name`` in the directory's ``config.yaml``,
+            else the directory name)
     """
     out_dir = Path(out_dir)
     records = read_records(out_dir)
+    if (out_dir / PLAN).is_file():  # only the trials of the config last run here
+        keys = set(json.loads((out_dir / PLAN).read_text()))
+        records = [r for r in records if r["key"] in keys]
+    if title is None and (out_dir / "config.yaml").is_file():
+        import yaml
+
+        title = (yaml.safe_load((out_dir / "config.yaml").read_text()) or {}).get("name")
     if metrics is None:
         metrics = records[0].get("report_metrics") if records else None
         metrics = metrics or ["test_acc"]

@@ -34,7 +34,7 @@ from graphsmooth.bench.config import (
     to_dict,
 )
 from graphsmooth.bench.executors import Executor, make_executor
-from graphsmooth.bench.report import RESULTS, read_records, write_report
+from graphsmooth.bench.report import PLAN, RESULTS, read_records, write_report
 from graphsmooth.bench.tasks import get_task
 
 __all__ = ["RunResult", "Trial", "execute_trial", "plan", "run"]
@@ -212,6 +212,7 @@ def run(
     out = Path(config.output)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+    (out / PLAN).write_text(json.dumps([t.key for t in trials]))
     results_path = out / RESULTS
     done = {r["key"] for r in read_records(results_path)}
     pending = [t for t in trials if t.key not in done]

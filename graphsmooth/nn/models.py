@@ -312,10 +312,17 @@ class GCN(_StackedGNN):
         pool (str): graph readout ``"mean"``, ``"sum"`` or ``"max"``. (default: ``"mean"``)
         input_dropout (float): dropout on the input features (Kipf & Welling use 0.5 on
             Planetoid). (default: 0.0)
+        cached (bool, optional): cache the normalised adjacency after the first call (only
+            valid when the model always sees the same graph, as in transductive node
+            classification). (default: ``True`` for ``task="node"``, else ``False``)
     """
 
+    def __init__(self, *, cached: bool | None = None, **kwargs):
+        self.cached = (kwargs.get("task") == "node") if cached is None else bool(cached)
+        super().__init__(**kwargs)
+
     def make_conv(self, c_in, c_out, *, last):
-        return GCNConv(c_in, c_out)
+        return GCNConv(c_in, c_out, cached=self.cached)
 
 
 @register_model("gin")

@@ -1,0 +1,220 @@
+"""End-to-end runner: tiny configs, reproducibility, resume after SIGKILL, reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import yaml
+
+from graphsmooth.bench.config import RunConfig
+from graphsmooth.bench.report import read_records
+from graphsmooth.bench.runner import run
+from graphsmooth.bench.tasks import Task, register_task
+
+from .conftest import tiny_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _metrics(out):
+    """Metrics per trial key, without timings (keys ending in ``_s``)."""
+    return [
+        (r["key"], {k: v for k, v in r["metrics"].items() if not k.endswith("_s")})
+        for r in read_records(out)
+    ]
+
+
+def test_tiny_end_to_end_and_identical_rerun(tmp_path):
+    res = run(tiny_config(tmp_path / "a"), verbose=False)
+    assert (res.total, res.skipped, res.ran, res.errors) == (8, 0, 8, [])
+    for name in ("results.jsonl", "table.md", "table.csv", "plot.png", "config.yaml"):
+        assert (tmp_path / "a" / name).is_file(), name
+    table = (tmp_path / "a" / "table.md").read_text()
+    assert "| method | homo | hetero |" in table
+    assert "| gcn+rwpe |" in table and "over 2 trials per cell" in table
+    records = read_records(tmp_path / "a")
+    assert {r["device"] for r in records} == {"cpu"}
+    for r in records:
+        m = r["metrics"]
+        assert 0.0 <= m["test_acc"] <= 1.0 and 1 <= m["best_epoch"] <= m["epochs"] <= 15
+    # same config + seeds in a fresh directory -> bit-identical metrics
+    run(tiny_config(tmp_path / "b"), verbose=False)
+    assert _metrics(tmp_path / "a") == _metrics(tmp_path / "b")
+    # rerun in the same directory: everything skipped, table unchanged
+    again = run(tiny_config(tmp_path / "a"), verbose=False)
+    assert (again.skipped, again.ran) == (8, 0)
+    assert (tmp_path / "a" / "table.md").read_text() == table
+
+
+def test_rwpe_changes_inputs_and_results(tmp_path):
+    run(tiny_config(tmp_path / "a"), verbose=False)
+    records = read_records(tmp_path / "a")
+    by = {(r["method"], r["dataset"], r["trial"]["seed"]): r["metrics"]["val_acc"] for r in records}
+    assert any(
+        by[("gcn", d, s)] != by[("gcn+rwpe", d, s)] for d in ("homo", "hetero") for s in (0, 1)
+    )
+
+
+def test_process_pool_matches_sequential(tmp_path):
+    cfg = tiny_config(tmp_path / "seq", transforms=[])
+    run(cfg, verbose=False)
+    run(tiny_config(tmp_path / "pool", transforms=[]), workers=2, verbose=False)
+    assert _metrics(tmp_path / "seq") == _metrics(tmp_path / "pool")
+
+
+def test_max_trials_and_truncated_line(tmp_path):
+    out = tmp_path / "out"
+    first = run(tiny_config(out), max_trials=3, verbose=False)
+    assert first.ran == 3 and not first.complete
+    with open(out / "results.jsonl", "a") as fh:  # a record cut by a kill mid-write
+        fh.write('{"key": "abc", "metr')
+    second = run(tiny_config(out), verbose=False)
+    assert (second.skipped, second.ran) == (3, 5)
+    assert len(read_records(out)) == 8
+
+
+def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
+    cfg = tiny_config(tmp_path / "killed", seeds=list(range(6)))
+    cfg["training"] = {"max_epochs": 60, "patience": 60}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsmooth.cli", "run", str(path), "--quiet"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    results = tmp_path / "killed" / "results.jsonl"
+    deadline = time.time() + 240
+    while time.time() < deadline and proc.poll() is None:
+        if results.is_file() and len(results.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(read_records(tmp_path / "killed"))
+    assert 2 <= done_before < 24
+    resumed = run(path, verbose=False)
+    assert resumed.skipped == done_before and resumed.ran == 24 - done_before
+    full = dict(cfg, output=str(tmp_path / "full"))
+    run(full, verbose=False)
+    assert (tmp_path / "killed" / "table.md").read_text() == (
+        tmp_path / "full" / "table.md"
+    ).read_text()
+    assert (tmp_path / "killed" / "table.csv").read_text() == (
+        tmp_path / "full" / "table.csv"
+    ).read_text()
+
+
+def test_report_cli_regenerates(tmp_path):
+    from graphsmooth.cli import main
+
+    out = tmp_path / "out"
+    run(tiny_config(out, transforms=[]), verbose=False)
+    table = (out / "table.md").read_text()
+    (out / "table.md").unlink()
+    (out / "plot.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "table.md").read_text() == table and (out / "plot.png").is_file()
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+
+
+def test_cli_run_config_error_exit_code(tmp_path, capsys):
+    from graphsmooth.cli import main
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(tiny_config(tmp_path / "o", modle={"name": "gcn"})))
+    assert main(["run", str(path), "--quiet"]) == 2
+    assert "modle: unknown key (did you mean 'model'?)" in capsys.readouterr().err
+
+
+def test_invalid_dataset_parameters_fail_before_training(tmp_path):
+    cfg = tiny_config(tmp_path / "out", transforms=[], seeds=[0])
+    bad = {"name": "csbm", "label": "bad", "params": {"homophily": 2.0}}
+    cfg["dataset"] = [cfg["dataset"][0], bad]
+    with pytest.raises(ValueError):  # prepare() builds every point before any training
+        run(cfg, verbose=False)
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+@dataclass(kw_only=True)
+class _FlakyConfig(RunConfig):
+    fail_seeds: list[int] = field(default_factory=list)
+    scale: float = 1.0
+
+
+@register_task("_test_flaky")
+class _FlakyTask(Task):
+    """A task defined in a test: adding a task is one class and one registration."""
+
+    Config = _FlakyConfig
+    metrics = ("score",)
+
+    def trials(self, config):
+        return [{"seed": s} for s in config.seed_list]
+
+    def run_trial(self, config, trial):
+        if trial["seed"] in config.fail_seeds:
+            raise RuntimeError(f"boom {trial['seed']}")
+        return {"score": config.scale * trial["seed"]}
+
+    def labels(self, config):
+        return f"scale={config.scale}", "synthetic"
+
+
+def test_custom_task_failed_trial_recorded_and_retried(tmp_path):
+    out = tmp_path / "out"
+    cfg = {
+        "task": "_test_flaky",
+        "output": str(out),
+        "seeds": [1, 2, 3],
+        "fail_seeds": [2],
+        "scale": [1.0, 2.0],
+    }
+    res = run(cfg, verbose=False)
+    assert res.ran == 4 and len(res.errors) == 2 and not res.complete
+    assert "boom 2" in res.errors[0]["error"]
+    assert len((out / "errors.jsonl").read_text().splitlines()) == 2
+    table = (out / "table.md").read_text()
+    # mean of seeds 1, 3 scaled: 2.0 and 4.0; CI = t_{0.975,1} * sqrt(2) * scale / sqrt(2)
+    assert "| scale=1.0 | 2 ± 12.71 |" in table and "| scale=2.0 | 4 ± 25.41 |" in table
+    cfg["fail_seeds"] = []  # a changed config is a new point: nothing is reused
+    res2 = run(cfg, verbose=False)
+    assert res2.skipped == 0 and res2.ran == 6 and res2.complete
+    # the table holds only the current config's trials: seeds 1, 2, 3 -> mean 2, s = 1,
+    # CI = t_{0.975,2} / sqrt(3) = 4.302653 / 1.732051 = 2.484
+    table = (out / "table.md").read_text()
+    assert "| scale=1.0 | 2 ± 2.484 |" in table and "| scale=2.0 | 4 ± 4.968 |" in table
+    assert len(read_records(out)) == 10
+
+
+@pytest.mark.data
+def test_graph_classification_on_mutag(tmp_path, data_root, monkeypatch):
+    monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
+    cfg = {
+        "task": "graph_classification",
+        "output": str(tmp_path / "g"),
+        "device": "cpu",
+        "seeds": [0],
+        "dataset": "MUTAG",
+        "transforms": [[], ["rwpe"]],
+        "model": {"name": ["gin", "gcn"], "hidden": 16, "layers": 2},
+        "training": {"max_epochs": 3, "patience": 3, "batch_size": 32},
+    }
+    res = run(cfg, verbose=False)
+    assert res.ran == 4 and not res.errors
+    rec = read_records(tmp_path / "g")
+    assert {r["method"] for r in rec} == {"gin", "gin+rwpe", "gcn", "gcn+rwpe"}
+    assert all(0 <= r["metrics"]["test_acc"] <= 1 for r in rec)
+    json.dumps(rec)
