@@ -253,7 +253,25 @@ def _callable_key(obj: Any) -> str:
         fn = obj.__func__ if isinstance(obj, types.MethodType) else obj
         code = fn.__code__
         return f"{fn.__module__}.{fn.__qualname__}:{code.co_code.hex()}:{code.co_consts!r}"
-    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(obj))
+    cls = type(obj)
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    children = getattr(obj, "transforms", None)  # Compose and friends
+    if isinstance(children, list | tuple):
+        return f"{name}[{','.join(_callable_key(c) for c in children)}]"
+    text = repr(obj)
+    if _default_repr(cls) and hasattr(obj, "__dict__"):
+        # ``Name()`` hides the hyperparameters: add the attributes
+        text += repr(sorted(vars(obj).items()))
+    return name + ":" + re.sub(r" at 0x[0-9a-fA-F]+", "", text)
+
+
+def _default_repr(cls: type) -> bool:
+    """Whether ``cls`` prints without its parameters (``object``'s or PyG's base ``repr``)."""
+    try:
+        from torch_geometric.transforms import BaseTransform
+    except ImportError:  # pragma: no cover
+        return cls.__repr__ is object.__repr__
+    return cls.__repr__ in (object.__repr__, BaseTransform.__repr__)
 
 
 def _processing_key(
@@ -300,6 +318,8 @@ def _max_degree(dataset: Any) -> int:
     bounds = slices["edge_index"]
     graph = torch.repeat_interleave(torch.arange(bounds.numel() - 1), bounds.diff())
     src = data.edge_index[0]
+    if src.numel() == 0:
+        return 0
     key = graph * (int(src.max()) + 1) + src
     return int(torch.unique(key, return_counts=True)[1].max())
 
@@ -396,6 +416,12 @@ def load_dataset(
     cache_base = Path(os.path.expanduser(os.fspath(cache))) if cache is not None else cache_dir()
     if download is None:
         download = origin == "default"
+    variant = _raw_variant(info, kwargs)
+    if variant is not None and not download:
+        raise ValueError(
+            f"{info.name} with {variant} reads other raw files than the standard ones "
+            f"graphsmooth links (they would be downloaded); pass download=True to allow that"
+        )
     if raw is None:
         searched = pyg_root(base) / info.raw_subdir
         if not download:
@@ -420,12 +446,6 @@ def load_dataset(
             f"digits; see docs/data.md). Numbers match the original up to ~5e-7.",
             UserWarning,
             stacklevel=2,
-        )
-    variant = _raw_variant(info, kwargs)
-    if variant is not None and not download:
-        raise ValueError(
-            f"{info.name} with {variant} reads other raw files than the standard ones "
-            f"graphsmooth links (they would be downloaded); pass download=True to allow that"
         )
     key = _processing_key(pre_transform, pre_filter, cache_key)
     work = cache_base / "pyg" / info.name / short_hash(str(raw.resolve())) / key

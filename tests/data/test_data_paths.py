@@ -107,5 +107,23 @@ def test_processing_key_separates_pre_transforms():
     assert _callable_key(f) != _callable_key(g)  # lambdas print alike but differ
     assert _processing_key(f, None, None) != _processing_key(g, None, None)
     assert _processing_key(f, None, "mine") == "mine"
+
+    # a transform whose repr hides its parameters is told apart by its attributes
+    class Scale(T.BaseTransform):
+        def __init__(self, factor):
+            self.factor = factor
+
+        def forward(self, data):
+            data.x = data.x * self.factor
+            return data
+
+    assert repr(Scale(1)) == repr(Scale(2))
+    assert _processing_key(Scale(1), None, None) != _processing_key(Scale(2), None, None)
+    assert _processing_key(Scale(1), None, None) == _processing_key(Scale(1), None, None)
+    composed = [
+        _processing_key(T.Compose([T.AddSelfLoops(), Scale(i)]), None, None) for i in (1, 2)
+    ]
+    assert composed[0] != composed[1]
+    assert _processing_key(None, f, None) != _processing_key(None, g, None)  # pre_filter
     with pytest.raises(ValueError, match="cache_key"):
         _processing_key(None, None, "../escape")
