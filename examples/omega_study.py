@@ -1,0 +1,325 @@
+"""omega-GNN studies: accuracy and Dirichlet energy vs depth, and the learned omega.
+
+Trains node classifiers with the runner's own protocol
+(:func:`graphsmooth.bench.tasks.classification.train_node_classifier`: Adam, early stopping on
+validation accuracy, test accuracy at the best validation epoch) and records per trial, in a
+resumable JSONL file (one line per finished trial, skipped on rerun):
+
+- test / validation accuracy, best epoch, epochs, seconds per epoch;
+- the Dirichlet energy (:func:`graphsmooth.nn.conv.dirichlet_energy`, ``"sym"``, mean over nodes)
+  of the last hidden layer, untrained and after training (eval mode), and its Rayleigh quotient
+  ``E(X) / ||X||_F^2`` (scale-free: over-smoothing is this going to 0, not the features shrinking);
+- the learned omega ``[layers, hidden]`` of omega networks.
+
+The last hidden layer is :meth:`OmegaNet.hidden_states` for omega networks, and the ReLU of the
+last hidden ``GCNConv`` / ``GATConv`` (before the classifying layer) for the baselines.
+
+Commands (the ones used in docs/omega.md)::
+
+    export GRAPHSMOOTH_DATA=/work/shared/data OMP_NUM_THREADS=1
+    python examples/omega_study.py train --datasets Cora --models gcn omega_gcn omega_gat \\
+        --layers 2 4 8 16 32 64 --seeds 0 --hidden 64 --dropout 0.6 --max-epochs 300 \\
+        --patience 100 --out runs/omega/depth.jsonl
+    python examples/omega_study.py train --datasets Texas Cornell Wisconsin Chameleon Squirrel \\
+        Actor --split geom_gcn --splits 0 1 2 --models omega_gcn --layers 4 --hidden 64 \\
+        --dropout 0.5 --weight-decay 5e-4 --out runs/omega/hetero.jsonl
+    python examples/omega_study.py plot --depth runs/omega/depth.jsonl \\
+        --omega runs/omega/hetero.jsonl runs/omega/depth.jsonl --outdir docs/figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import torch
+
+from graphsmooth.bench.tasks.classification import (
+    node_split,
+    seed_everything,
+    train_node_classifier,
+)
+from graphsmooth.data import load_dataset
+from graphsmooth.nn.conv import dirichlet_energy
+from graphsmooth.nn.models import build_model
+from graphsmooth.nn.omega_models import OmegaNet
+
+
+def last_hidden(model: torch.nn.Module, data) -> torch.Tensor:
+    """Features of the last hidden layer (eval mode, no gradient)."""
+    model.eval()
+    with torch.no_grad():
+        if isinstance(model, OmegaNet):
+            return model.hidden_states(data.x, data.edge_index)
+        if len(model.convs) < 2:
+            raise ValueError("a 1-layer baseline has no hidden layer")
+        store = {}
+        handle = model.convs[-2].register_forward_hook(lambda m, i, o: store.setdefault("h", o))
+        try:
+            model(data.x, data.edge_index)
+        finally:
+            handle.remove()
+        return torch.relu(store["h"])
+
+
+def energies(h: torch.Tensor, edge_index: torch.Tensor) -> dict[str, float]:
+    e = dirichlet_energy(h, edge_index, normalization="sym", reduction="mean")
+    norm = h.pow(2).sum() / h.size(0)
+    return {"energy": float(e), "rayleigh": float(e / norm) if norm > 0 else 0.0}
+
+
+def _load(name: str):
+    from torch_geometric.transforms import NormalizeFeatures
+
+    return NormalizeFeatures()(load_dataset(name)[0])
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = set()
+    if out.exists():
+        done = {json.loads(line)["key"] for line in out.read_text().splitlines() if line.strip()}
+    splits = args.splits if args.split == "geom_gcn" else [None]
+    for name in args.datasets:
+        data = _load(name)
+        n_cls = int(data.y.max()) + 1
+        for layers in args.layers:
+            for model_name in args.models:
+                for split in splits:
+                    for seed in args.seeds:
+                        key = f"{name}|{model_name}|L{layers}|h{args.hidden}|d{args.dropout}"
+                        key += f"|wd{args.weight_decay}|s{seed}|split{split}|ep{args.max_epochs}"
+                        key += f"|p{args.patience}|ld{args.layer_dropout}"
+                        if key in done:
+                            continue
+                        seed_everything(seed)
+                        opts = {"heads": args.heads} if model_name.endswith("gat") else {}
+                        if model_name.startswith("omega"):
+                            opts["cached"] = True
+                            if args.layer_dropout is not None:
+                                opts["layer_dropout"] = args.layer_dropout
+                        model = build_model(
+                            model_name,
+                            task="node",
+                            in_channels=data.num_features,
+                            out_channels=n_cls,
+                            hidden=args.hidden,
+                            layers=layers,
+                            dropout=args.dropout,
+                            **opts,
+                        )
+                        e0 = energies(last_hidden(model, data), data.edge_index)
+                        split_cfg = argparse.Namespace(protocol=args.split)
+                        masks = node_split(split_cfg, data, {"seed": seed, "split": split})
+                        res = train_node_classifier(
+                            model,
+                            data,
+                            masks,
+                            lr=args.lr,
+                            weight_decay=args.weight_decay,
+                            max_epochs=args.max_epochs,
+                            patience=args.patience,
+                        )
+                        e1 = energies(last_hidden(model, data), data.edge_index)
+                        rec = {
+                            "key": key,
+                            "dataset": name,
+                            "model": model_name,
+                            "layers": layers,
+                            "seed": seed,
+                            "split": split,
+                            **res,
+                            "energy_init": e0["energy"],
+                            "rayleigh_init": e0["rayleigh"],
+                            "energy": e1["energy"],
+                            "rayleigh": e1["rayleigh"],
+                        }
+                        if isinstance(model, OmegaNet):
+                            rec["omega"] = model.omega_values().tolist()
+                        with out.open("a") as fh:
+                            fh.write(json.dumps(rec) + "\n")
+                            fh.flush()
+                        print(
+                            f"{name} {model_name} L={layers} seed={seed} split={split}: "
+                            f"test {res['test_acc']:.3f} energy {e1['energy']:.3g} "
+                            f"({res['epochs']} epochs, {res['epoch_time_s']:.2f} s/epoch)",
+                            flush=True,
+                        )
+
+
+def _read(paths) -> list[dict]:
+    rows = []
+    for p in paths:
+        rows += [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
+    return rows
+
+
+def _ms(values) -> tuple[float, float]:
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def cmd_plot(args: argparse.Namespace) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if args.depth:
+        rows = _read(args.depth)
+        groups = defaultdict(list)
+        for r in rows:
+            groups[(r["dataset"], r["model"], r["layers"])].append(r)
+        datasets = sorted({k[0] for k in groups})
+        models = sorted({k[1] for k in groups})
+        fig, axes = plt.subplots(len(datasets), 3, figsize=(14, 3.8 * len(datasets)), squeeze=False)
+        lines = [
+            "| dataset | model | "
+            + " | ".join(f"L={L}" for L in sorted({k[2] for k in groups}))
+            + " |"
+        ]
+        for di, ds in enumerate(datasets):
+            depths = sorted({k[2] for k in groups if k[0] == ds})
+            lines[0] = "| dataset | model | " + " | ".join(f"L={L}" for L in depths) + " |"
+            lines.append("|" + "---|" * (2 + len(depths)))
+            for m in models:
+                ls = [L for L in depths if (ds, m, L) in groups]
+                if not ls:
+                    continue
+                acc = [_ms([100 * r["test_acc"] for r in groups[(ds, m, L)]]) for L in ls]
+                axes[di, 0].errorbar(
+                    ls,
+                    [a for a, _ in acc],
+                    yerr=[s for _, s in acc],
+                    marker="o",
+                    label=m,
+                    capsize=3,
+                )
+                for col, (field, tag) in enumerate(
+                    [("energy", "trained"), ("energy_init", "untrained")], start=1
+                ):
+                    en = [statistics.mean(r[field] for r in groups[(ds, m, L)]) for L in ls]
+                    axes[di, col].plot(ls, [max(e, 1e-30) for e in en], marker="o", label=m)
+                    axes[di, col].set_title(f"{ds}: Dirichlet energy, last hidden layer ({tag})")
+                cells = []
+                for L in depths:
+                    g = groups.get((ds, m, L))
+                    if g:
+                        mu, sd = _ms([100 * r["test_acc"] for r in g])
+                        cells.append(f"{mu:.1f} ± {sd:.1f} (n={len(g)})")
+                    else:
+                        cells.append("–")
+                lines.append(f"| {ds} | {m} | " + " | ".join(cells) + " |")
+            axes[di, 0].set_title(f"{ds}: test accuracy vs depth")
+            axes[di, 0].set_ylabel("test accuracy (%)")
+            for col in range(3):
+                axes[di, col].set_xscale("log", base=2)
+                axes[di, col].set_xlabel("layers")
+                axes[di, col].legend()
+            for col in (1, 2):
+                axes[di, col].set_yscale("log")
+        fig.tight_layout()
+        fig.savefig(outdir / "omega_depth.png", dpi=120)
+        plt.close(fig)
+        (outdir / "omega_depth.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+    if args.omega:
+        rows = [r for r in _read(args.omega) if "omega" in r]
+        by = defaultdict(list)
+        for r in rows:
+            by[(r["dataset"], r["model"], r["layers"])].append(torch.tensor(r["omega"]))
+        keys = sorted(by)
+        summary = [
+            "| dataset | model | layers | runs | mean omega | median | share > 1 | share < 0 | min | max |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        n = len(keys)
+        fig, axes = plt.subplots(
+            n, 2, figsize=(13, 1.9 * n + 0.5), squeeze=False, gridspec_kw={"width_ratios": [3, 1]}
+        )
+        for i, k in enumerate(keys):
+            w = torch.stack(by[k])  # [runs, L, C]
+            first = w[0]
+            im = axes[i, 0].imshow(
+                first.numpy(),
+                aspect="auto",
+                cmap="coolwarm",
+                vmin=-1,
+                vmax=3,
+                interpolation="nearest",
+            )
+            axes[i, 0].set_title(
+                f"{k[0]} {k[1]} L={k[2]}: learned omega (first run), rows = layers", fontsize=8
+            )
+            axes[i, 0].set_yticks(range(first.size(0)))
+            fig.colorbar(im, ax=axes[i, 0], fraction=0.02)
+            axes[i, 1].hist(w.flatten().numpy(), bins=40)
+            axes[i, 1].axvline(1.0, color="k", lw=0.8)
+            axes[i, 1].set_title("all runs, all omega", fontsize=8)
+            flat = w.flatten()
+            summary.append(
+                f"| {k[0]} | {k[1]} | {k[2]} | {w.size(0)} | {flat.mean():.3f} | {flat.median():.3f} | "
+                f"{(flat > 1).float().mean():.2f} | {(flat < 0).float().mean():.2f} | {flat.min():.2f} | {flat.max():.2f} |"
+            )
+        fig.tight_layout()
+        fig.savefig(outdir / "omega_learned.png", dpi=110)
+        plt.close(fig)
+        (outdir / "omega_learned.md").write_text("\n".join(summary) + "\n")
+        print("\n".join(summary))
+    if args.table:
+        rows = _read(args.table)
+        g = defaultdict(list)
+        for r in rows:
+            g[(r["dataset"], r["model"], r["layers"])].append(100 * r["test_acc"])
+        lines = [
+            "| dataset | model | layers | test acc (mean ± std) | runs |",
+            "|---|---|---|---|---|",
+        ]
+        for k in sorted(g):
+            mu, sd = _ms(g[k])
+            lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {mu:.1f} ± {sd:.1f} | {len(g[k])} |")
+        (outdir / "omega_hetero.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train a grid of models, append one JSON line per trial")
+    t.add_argument("--datasets", nargs="+", default=["Cora"])
+    t.add_argument("--models", nargs="+", default=["gcn", "omega_gcn", "omega_gat"])
+    t.add_argument("--layers", nargs="+", type=int, default=[2, 4, 8, 16, 32, 64])
+    t.add_argument("--seeds", nargs="+", type=int, default=[0])
+    t.add_argument("--split", default="public", choices=["public", "geom_gcn"])
+    t.add_argument("--splits", nargs="+", type=int, default=list(range(10)))
+    t.add_argument("--hidden", type=int, default=64)
+    t.add_argument("--heads", type=int, default=8)
+    t.add_argument("--dropout", type=float, default=0.6)
+    t.add_argument("--layer-dropout", type=float, default=None)
+    t.add_argument("--lr", type=float, default=0.01)
+    t.add_argument("--weight-decay", type=float, default=1e-5)
+    t.add_argument("--max-epochs", type=int, default=300)
+    t.add_argument("--patience", type=int, default=100)
+    t.add_argument("--threads", type=int, default=1)
+    t.add_argument("--out", required=True)
+    t.set_defaults(func=cmd_train)
+    q = sub.add_parser("plot", help="plots and markdown tables from the JSONL files")
+    q.add_argument("--depth", nargs="*", default=[])
+    q.add_argument("--omega", nargs="*", default=[])
+    q.add_argument("--table", nargs="*", default=[])
+    q.add_argument("--outdir", default="docs/figures")
+    q.set_defaults(func=cmd_plot)
+    args = p.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
