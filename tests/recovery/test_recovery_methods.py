@@ -226,3 +226,16 @@ def test_recover_dispatch_and_errors():
         recover("interp_linear", y, mask, edge_index=ei)
     with pytest.raises(ValueError, match="mask shape"):
         graphtrss(y, mask[:, :-1], ei, ew)
+
+
+def test_fit_timegnn_eval_every_evaluates_less_often():
+    ei, ew, x = _smooth_signal(seed=2)
+    mask = sampling_mask(torch.ones_like(x, dtype=torch.bool), 0.5, seed=2)
+    kw = dict(hidden_channels=8, linear_hidden=8, max_epochs=40, patience=100)
+    res = fit_timegnn(x * mask, mask, ei, ew, eval_every=7, **kw)
+    assert (
+        len(res.info["val_mse"] if "val_mse" in res.info else res.info["history"]["val_mse"]) == 6
+    )
+    assert res.info["best_epoch"] % 7 == 6 or res.info["best_epoch"] == 39
+    with pytest.raises(ValueError, match="eval_every"):
+        fit_timegnn(x * mask, mask, ei, ew, eval_every=0)
