@@ -16,14 +16,14 @@ name                      factory                                               
 ``lcp``                   :class:`graphsmooth.curvature.LocalCurvatureProfile`        its own
 ``borf``                  :class:`graphsmooth.rewiring.BORF`                          rewired
 ``rwpe``                  PyG ``AddRandomWalkPE(walk_length=16)``                     ``x``
-``lappe``                 PyG ``AddLaplacianEigenvectorPE(k=8)``                      ``x``
+``lappe``                 PyG ``AddLaplacianEigenvectorPE(k=8)`` (padded, see below)  ``x``
 ``normalize_features``    PyG ``NormalizeFeatures()``                                 ``x``
 ========================  =========================================================  ==========
 
 Positional encodings are **concatenated to** ``x`` so the baselines see them as features
 (``[x, pe]``). Laplacian PE of a graph with fewer than ``k + 1`` nodes has fewer than ``k``
-non-trivial eigenvectors: the missing columns are zero, so every graph of a dataset gets the
-same width. Its eigenvector signs are random in PyG; the cache applies transforms under a fixed
+non-trivial eigenvectors (PyG raises there): :class:`PaddedLaplacianPE` uses those and
+zero-fills the missing columns, so every graph of a dataset gets the same width. Its eigenvector signs are random in PyG; the cache applies transforms under a fixed
 seed, so the cached signs are reproducible.
 
 Caching: the transformed data are stored under ``cache_dir()/bench_transforms/<key>.pt`` where
@@ -50,6 +50,7 @@ import torch
 
 __all__ = [
     "TRANSFORMS",
+    "PaddedLaplacianPE",
     "TransformEntry",
     "apply_transforms",
     "build_transform",
@@ -131,9 +132,52 @@ register_transform(
     concat_attr="random_walk_pe",
     pad_to="walk_length",
 )
+
+
+class PaddedLaplacianPE:
+    r"""PyG's :class:`~torch_geometric.transforms.AddLaplacianEigenvectorPE` that also accepts
+    graphs with at most ``k`` nodes: there it uses the ``num_nodes - 1`` non-trivial
+    eigenvectors of :math:`I - D^{-1/2} A D^{-1/2}` and zero-pads to ``k`` columns (PyG raises).
+
+    Args:
+        k (int): number of eigenvectors. (default: 8)
+        attr_name (str): attribute written. (default: ``"laplacian_eigenvector_pe"``)
+        is_undirected (bool): use the symmetric eigensolver. (default: ``True``)
+    """
+
+    cache_version = "1"
+
+    def __init__(
+        self, k: int = 8, attr_name: str = "laplacian_eigenvector_pe", is_undirected: bool = True
+    ):
+        if k < 1:
+            raise ValueError(f"PaddedLaplacianPE: k must be >= 1, got {k}")
+        self.k, self.attr_name, self.is_undirected = int(k), attr_name, bool(is_undirected)
+
+    def __call__(self, data):
+        from torch_geometric.transforms import AddLaplacianEigenvectorPE
+
+        n = int(data.num_nodes)
+        k = min(self.k, n - 1)
+        if k >= 1:
+            data = AddLaplacianEigenvectorPE(
+                k, attr_name=self.attr_name, is_undirected=self.is_undirected
+            )(data)
+            pe = data[self.attr_name]
+        else:
+            pe = torch.zeros(n, 0)
+        if pe.size(1) < self.k:
+            pe = torch.cat([pe, pe.new_zeros(n, self.k - pe.size(1))], dim=1)
+        data[self.attr_name] = pe
+        return data
+
+    def __repr__(self) -> str:
+        return f"PaddedLaplacianPE(k={self.k})"
+
+
 register_transform(
     "lappe",
-    "torch_geometric.transforms:AddLaplacianEigenvectorPE",
+    "graphsmooth.bench.transforms:PaddedLaplacianPE",
     defaults={"k": 8, "attr_name": "laplacian_eigenvector_pe", "is_undirected": True},
     package="torch_geometric",
     concat_attr="laplacian_eigenvector_pe",

@@ -92,11 +92,26 @@ class ModelEntry:
     tasks: tuple[str, ...]
 
     def accepted_kwargs(self) -> set[str] | None:
-        """Names of keyword arguments the factory accepts (``None`` when it takes ``**kwargs``)."""
-        params = inspect.signature(self.factory).parameters.values()
-        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-            return None
-        return {p.name for p in params}
+        """Names of keyword arguments the factory accepts (``None``: anything, ``**kwargs``).
+
+        For a class whose ``__init__`` forwards ``**kwargs`` to its base classes, the names
+        accepted along the method resolution order are collected."""
+        targets = [self.factory]
+        if inspect.isclass(self.factory):
+            targets = [c.__init__ for c in self.factory.__mro__ if "__init__" in vars(c)]
+        names: set[str] = set()
+        for target in targets:
+            params = inspect.signature(target).parameters.values()
+            names |= {
+                p.name
+                for p in params
+                if p.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+            }
+            if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+                return names - {"self"}
+            if target is nn.Module.__init__:
+                break
+        return None
 
 
 #: name -> :class:`ModelEntry`; names are lower case.
@@ -312,13 +327,13 @@ class GCN(_StackedGNN):
         pool (str): graph readout ``"mean"``, ``"sum"`` or ``"max"``. (default: ``"mean"``)
         input_dropout (float): dropout on the input features (Kipf & Welling use 0.5 on
             Planetoid). (default: 0.0)
-        cached (bool, optional): cache the normalised adjacency after the first call (only
-            valid when the model always sees the same graph, as in transductive node
-            classification). (default: ``True`` for ``task="node"``, else ``False``)
+        cached (bool): cache the normalised adjacency after the first call; only valid when
+            the model always sees the same graph (transductive node classification).
+            (default: ``False``)
     """
 
-    def __init__(self, *, cached: bool | None = None, **kwargs):
-        self.cached = (kwargs.get("task") == "node") if cached is None else bool(cached)
+    def __init__(self, *, cached: bool = False, **kwargs):
+        self.cached = bool(cached)
         super().__init__(**kwargs)
 
     def make_conv(self, c_in, c_out, *, last):
