@@ -204,6 +204,114 @@ def _max_flow(n_nodes: int, rows, cols, caps):
     return g, maximum_flow(g, 0, 1, method="dinic")
 
 
+def _dual_table(k: int, device) -> Tensor:
+    """All potentials in {0, 1, 2}^k (one per row) with minimum 0."""
+    grid = torch.cartesian_prod(*[torch.arange(3, device=device)] * k).reshape(-1, k)
+    return grid[grid.min(1).values == 0]
+
+
+def _profile_table(k: int, device) -> tuple[Tensor, Tensor]:
+    r"""Dual potentials :math:`\psi \in \{0,1,2\}^k` with :math:`\min \psi = 0` (``[D, k]``) and
+    the table ``[3^k, D]`` of :math:`\min_z (\psi_z + c_z)` for every cost profile
+    :math:`c \in \{1,2,3\}^k` (profile code :math:`\sum_z (c_z - 1) 3^z`)."""
+    psi = _dual_table(k, device)
+    prof = torch.cartesian_prod(*[torch.arange(3, device=device)] * k).reshape(-1, k).flip(1) + 1
+    return psi, (prof[:, None, :] + psi[None, :, :]).amin(2)
+
+
+def solve_small(
+    big_slot: Tensor,
+    big_code: Tensor,
+    big_mass: Tensor,
+    small_slot: Tensor,
+    small_local: Tensor,
+    small_mass: Tensor,
+    k: int,
+    num: int,
+) -> Tensor:
+    r"""Exact integer :math:`W_1` of ``num`` problems whose smaller side has ``k`` points, by
+    enumerating the integer dual potentials of that side, vectorised over problems:
+
+    .. math::
+        W_1 = \max_{\psi \in \{0,1,2\}^k,\ \min \psi = 0}
+        \sum_{y} a_y \min_z (\psi_z + c_{yz}) - \sum_z b_z \psi_z
+
+    (:math:`\varphi = \psi^c`; see the module docstring for the range of the potentials).
+    A big-side point enters only through its cost profile :math:`(c_{yz})_z`, so the masses are
+    first summed per profile and the maximisation is one matrix product
+    ``[num, 3^k] @ [3^k, D]``.
+
+    Args:
+        big_slot, big_code, big_mass: problem (``0..num-1``), profile code and integer mass of
+            every big-side point.
+        small_slot, small_local, small_mass: problem, index ``0..k-1`` and integer mass of every
+            small-side point.
+        k (int): size of the small side; num (int): number of problems.
+    """
+    dev = big_mass.device
+    psi, table = _profile_table(k, dev)
+    A = torch.zeros(num, 3**k, dtype=torch.float64, device=dev)
+    A.index_put_((big_slot, big_code), big_mass.to(torch.float64), accumulate=True)
+    Bm = torch.zeros(num, k, dtype=torch.float64, device=dev)
+    Bm[small_slot, small_local] = small_mass.to(torch.float64)
+    val = A @ table.to(torch.float64) - Bm @ psi.T.to(torch.float64)
+    return val.amax(1).round().long()
+
+
+def _group_slices(group: Tensor) -> tuple[Tensor, dict[int, tuple[int, int]]]:
+    """Stable order of items by ``group`` and the ``[lo, hi)`` range of each group value."""
+    order = torch.argsort(group, stable=True)
+    keys, counts = torch.unique_consecutive(group[order], return_counts=True)
+    ends = torch.cumsum(counts, 0).tolist()
+    starts = [0] + ends[:-1]
+    return order, {kk: (lo, hi) for kk, lo, hi in zip(keys.tolist(), starts, ends, strict=True)}
+
+
+def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
+    """Fill ``W[e]`` for the problems ``small`` with :func:`solve_small`, grouped by ``k``."""
+    dev = c.device
+    nS, nT = pr.src_edge.numel(), pr.snk_edge.numel()
+    start_s = torch.cumsum(cnt_s, 0) - cnt_s
+    loc_s = torch.arange(nS, device=dev) - start_s[pr.src_edge]
+    loc_t = torch.arange(nT, device=dev) - start_t[pr.snk_edge]
+    swap = cnt_s < cnt_t  # the sources are the small side
+    k = torch.where(swap, cnt_s, cnt_t)
+    # points: sources 0..nS-1, sinks nS..nS+nT-1; profile code of each big-side point
+    pe = pr.src_edge[i]
+    on = small[pe]
+    sw = swap[pe[on]]
+    big_pt = torch.where(sw, nS + j[on], i[on])
+    z = torch.where(sw, loc_s[i[on]], loc_t[j[on]])
+    code = torch.zeros(nS + nT, dtype=torch.long, device=dev)
+    code.index_add_(0, big_pt, (c[on] - 1) * torch.pow(3, z))
+    pt_edge = torch.cat([pr.src_edge, pr.snk_edge])
+    pt_loc = torch.cat([loc_s, loc_t])
+    pt_mass = torch.cat([pr.src_mass, pr.snk_mass])
+    pt_small = torch.cat([swap[pr.src_edge], ~swap[pr.snk_edge]])
+    group = torch.where(small, k, torch.full_like(k, -1))
+    o_e, r_e = _group_slices(group)
+    o_p, r_p = _group_slices(group[pt_edge])
+    slot = torch.empty_like(k)
+    for key, (lo, hi) in r_e.items():
+        if key < 0:
+            continue
+        ids = o_e[lo:hi]
+        slot[ids] = torch.arange(ids.numel(), device=dev)
+        pts = o_p[r_p[key][0] : r_p[key][1]]
+        sm = pt_small[pts]
+        bp, spt = pts[~sm], pts[sm]
+        W[ids] = solve_small(
+            slot[pt_edge[bp]],
+            code[bp],
+            pt_mass[bp],
+            slot[pt_edge[spt]],
+            pt_loc[spt],
+            pt_mass[spt],
+            key,
+            ids.numel(),
+        )
+
+
 def exact_w1(
     csr: CSR,
     u: Tensor,
@@ -213,6 +321,7 @@ def exact_w1(
     *,
     return_plans: bool = False,
     ball2: Tensor | None = None,
+    small_k: int = 6,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
 
@@ -233,8 +342,18 @@ def exact_w1(
 
     i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
     c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], ball2)
+    W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
+
+    kmin = torch.minimum(cnt_s, cnt_t)
+    small = (kmin <= small_k) & (kmin > 0) if not return_plans else torch.zeros_like(kmin > 0)
+    if bool(small.any()):
+        _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W)
+    flow_edges = ~small & (kmin > 0)
 
     # closure network: 0 = S*, 1 = T*, x2_i = 2 + 2i, x3_i = 3 + 2i, y1_j = 2 + 2nS + 2j, y2_j + 1
+    src_on = flow_edges[pr.src_edge].cpu().numpy()
+    snk_on = flow_edges[pr.snk_edge].cpu().numpy()
+    pair_on = flow_edges[pr.src_edge[i]].cpu().numpy()
     ii = i.cpu().numpy()
     jj = j.cpu().numpy()
     cc = c.cpu().numpy()
@@ -245,11 +364,13 @@ def exact_w1(
     y1 = 2 + 2 * nS + 2 * np.arange(nT)
     y2 = y1 + 1
     n_nodes = 2 + 2 * nS + 2 * nT
-    one = cc == 1
-    le2 = cc == 2
-    rows = [np.zeros(nS, np.int64), np.zeros(nS, np.int64), x3, y2, y1, y2]
-    cols = [x2, x3, x2, y1, np.ones(nT, np.int64), np.ones(nT, np.int64)]
-    caps = [a, a, np.full(nS, _INF), np.full(nT, _INF), b, b]
+    one = (cc == 1) & pair_on
+    le2 = (cc == 2) & pair_on
+    n_s, n_t = int(src_on.sum()), int(snk_on.sum())
+    xs2, xs3, yt1, yt2 = x2[src_on], x3[src_on], y1[snk_on], y2[snk_on]
+    rows = [np.zeros(n_s, np.int64), np.zeros(n_s, np.int64), xs3, yt2, yt1, yt2]
+    cols = [xs2, xs3, xs2, yt1, np.ones(n_t, np.int64), np.ones(n_t, np.int64)]
+    caps = [a[src_on], a[src_on], np.full(n_s, _INF), np.full(n_t, _INF), b[snk_on], b[snk_on]]
     rows += [x2[ii[one]], x3[ii[one]], x3[ii[le2]]]
     cols += [y1[jj[one]], y2[jj[one]], y1[jj[le2]]]
     caps += [np.full(int(one.sum()), _INF), np.full(int(one.sum()), _INF)]
@@ -261,9 +382,9 @@ def exact_w1(
     fvals = flow.data[lo:hi].astype(np.int64)
     src_of = (fcols - 2) // 2
     F = np.bincount(pr.src_edge.cpu().numpy()[src_of], weights=fvals, minlength=E)
-    Mn = M.cpu().numpy().astype(np.float64)
-    scale = pr.scale.cpu().numpy().astype(np.float64)
-    w1 = torch.from_numpy((3.0 * Mn - F) / np.maximum(scale, 1.0))
+    F = torch.from_numpy(F.astype(np.int64)).to(dev)
+    W = torch.where(flow_edges, 3 * M - F, W)
+    w1 = W.to(torch.float64) / pr.scale.clamp(min=1).to(torch.float64)
     if not return_plans:
         return w1, None
 

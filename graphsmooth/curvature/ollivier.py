@@ -107,7 +107,7 @@ def _chunks(work: Tensor, budget: int) -> list[tuple[int, int]]:
     cum = torch.cumsum(work, 0)
     bounds = torch.searchsorted(cum, torch.arange(budget, int(cum[-1]) + budget, budget))
     edges = sorted(set([0] + (bounds + 1).clamp(max=work.numel()).tolist() + [work.numel()]))
-    return list(zip(edges[:-1], edges[1:]))
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def _exact(
