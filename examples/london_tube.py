@@ -6,7 +6,7 @@
     y_in(i)  ~ Pois(lambda_in(i)  * sum_j X(i, j)),
     y_out(i) ~ Pois(lambda_out(i) * sum_j X(j, i)),
 
-with X(i, j) in {v0, ..., v0 + L - 1} (default v0 = 0: a chain can be idle). Parameters (per-chain transition matrices and initial laws,
+with X(i, j) taking L numeric values (``--values``; default {0, 1, 2}). Parameters (per-chain transition matrices and initial laws,
 per-factor rates) are fitted by EM with the Graph Smoother (m = 0, singleton blocks) on
 Monday-Wednesday. On Thursday-Friday the Graph Filter gives one-step posterior predictive
 means and 95% bands; RMSE is compared with the per-time-of-day training mean and with
@@ -15,7 +15,7 @@ persistence (last observed value).
 Run (about a minute on 2 shared cores):
 
     GRAPHSMOOTH_DATA=/path/to/data PYTHONPATH=. python examples/london_tube.py \
-        --states 3 --iterations 30 --plot docs/fhmm_tube_predictive.png --out tube.jsonl
+        --values 0,1,2,4 --iterations 30 --plot docs/fhmm_tube_predictive.png --out tube.jsonl
 """
 
 from __future__ import annotations
@@ -38,11 +38,10 @@ from graphsmooth.hmm import (
 )
 
 
-def initial_model(tube, L: int, first_value: int = 0, stay: float = 0.8) -> FactorialHMM:
-    M = tube.num_chains
+def initial_model(tube, values: torch.Tensor, stay: float = 0.8) -> FactorialHMM:
+    M, L = tube.num_chains, values.numel()
     P = torch.full((L, L), (1 - stay) / (L - 1)) + (stay - (1 - stay) / (L - 1)) * torch.eye(L)
     mu = torch.full((L,), 1.0 / L)
-    values = torch.arange(first_value, first_value + L, dtype=torch.float64)
     size = torch.tensor([len(s) for s in tube.scopes], dtype=torch.float64)
     rate = (tube.Y_train.mean(0) / (size * values.mean())).clamp(min=1e-3)
     return FactorialHMM(
@@ -57,9 +56,10 @@ def rmse(a: torch.Tensor, b: torch.Tensor) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=None, help="data root (default: $GRAPHSMOOTH_DATA)")
-    ap.add_argument("--states", type=int, default=3, help="states per chain L")
+    ap.add_argument(
+        "--values", default="0,1,2", help="comma-separated state values of each chain (L of them)"
+    )
     ap.add_argument("--iterations", type=int, default=30, help="EM iterations")
-    ap.add_argument("--first-value", type=int, default=0, help="state values first..first+L-1")
     ap.add_argument("--m", type=int, default=0, help="Graph Filter locality radius")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
     ap.add_argument("--plot", default=None, help="save the predictive plot here")
@@ -68,7 +68,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
 
     tube = load_tube(args.root)
-    model0 = initial_model(tube, args.states, args.first_value)
+    values = torch.tensor([float(v) for v in args.values.split(",")], dtype=torch.float64)
+    model0 = initial_model(tube, values)
     plan = graph_filter_plan(model0, args.m)
     t0 = time.perf_counter()
     fit = fit_em(model0, tube.Y_train, args.iterations, m=args.m)
@@ -87,8 +88,8 @@ def main() -> None:
     persist = torch.cat([tube.Y_train[-1:], y[:-1]])
     lo, hi = pred.quantiles[0], pred.quantiles[1]
     res = {
-        "L": args.states,
-        "first_value": args.first_value,
+        "L": values.numel(),
+        "values": values.tolist(),
         "m": args.m,
         "em_iterations": fit.num_iterations,
         "em_seconds": round(t_em, 2),
@@ -121,7 +122,7 @@ def main() -> None:
         axes[0].legend(fontsize=7, ncol=4, loc="upper left")
         axes[-1].set_xlabel("hours since Thursday 00:00")
         fig.suptitle(
-            f"London tube, one-step posterior predictive (L={args.states}, m={args.m}); "
+            f"London tube, one-step posterior predictive (values {args.values}, m={args.m}); "
             f"RMSE {res['rmse_fhmm']:.2f} vs time-of-day mean {res['rmse_time_of_day_mean']:.2f}",
             fontsize=9,
         )
