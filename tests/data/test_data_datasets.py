@@ -125,10 +125,13 @@ def test_pubmed_uses_approximate_copy_with_warning(data_root, gs_cache):
 def test_geom_gcn_split_equals_raw_npz(data_root, gs_cache):
     data = _load("Texas", data_root, gs_cache)[0]
     for index in (0, 7):
-        ref = np.load(data_root / f"pyg/texas/raw/texas_split_0.6_0.2_{index}.npz")
-        split = geom_gcn_split(data, index)
-        for mask, key in zip(split, ("train_mask", "val_mask", "test_mask"), strict=True):
-            assert torch.equal(mask, torch.from_numpy(ref[key].astype(bool)))
+        with np.load(data_root / f"pyg/texas/raw/texas_split_0.6_0.2_{index}.npz") as ref:
+            expected = [
+                torch.from_numpy(ref[k].astype(bool))
+                for k in ("train_mask", "val_mask", "test_mask")
+            ]
+        for mask, ref_mask in zip(geom_gcn_split(data, index), expected, strict=True):
+            assert torch.equal(mask, ref_mask)
     with pytest.raises(ValueError, match="geom_gcn_split"):
         public_split(data)
     with pytest.raises(ValueError, match="index"):
