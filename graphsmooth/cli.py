@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
         "signal recovery, factorial HMMs and particle smoothers.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    seen: set[str] = set()
     for module_name in dict.fromkeys(COMMANDS.values()):
         try:
             module = importlib.import_module(module_name)
@@ -37,7 +36,6 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
-        seen.update(sub.choices)
     return parser
 
 
