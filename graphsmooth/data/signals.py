@@ -103,21 +103,14 @@ class TimeVaryingSignal:
 
 
 def _timegnn_root(root: str | None) -> str:
-    try:
-        from graphsmooth.data.paths import data_root
-    except ImportError:  # TODO data layer: remove once graphsmooth.data.paths has landed
-        data_root = None
-    if data_root is not None:
-        base = str(data_root(root))
-    else:
-        base = root if root is not None else os.environ.get("GRAPHSMOOTH_DATA")
-        if base is None:
-            raise ValueError(
-                "load_timegnn_signal: no data root; pass root= or set $GRAPHSMOOTH_DATA"
-            )
-    path = os.path.join(base, "timegnn")
+    from graphsmooth.data.paths import data_root
+
+    path = os.path.join(str(data_root(root)), "timegnn")
     if not os.path.isdir(path):
-        raise FileNotFoundError(f"load_timegnn_signal: {path!r} does not exist")
+        raise FileNotFoundError(
+            f"load_timegnn_signal: {path!r} does not exist; pass root= or set $GRAPHSMOOTH_DATA "
+            "to the shared data folder"
+        )
     return path
 
 

@@ -99,30 +99,10 @@ def _check_order(order: int, num_steps: int) -> None:
 def _laplacian(
     edge_index: Tensor, edge_weight: Tensor | None, num_nodes: int, dtype: torch.dtype
 ) -> Tensor:
-    """Combinatorial Laplacian ``D - W`` as a sparse COO tensor (graph layer when available)."""
-    try:
-        from graphsmooth.graph import laplacian
-    except ImportError:  # TODO graph layer: remove once graphsmooth.graph.laplacian has landed
-        laplacian = None
-    if laplacian is not None:
-        lap = laplacian(edge_index, edge_weight, num_nodes=num_nodes, normalization=None)
-        lap = lap.to(dtype)
-        lap = lap.to_sparse() if lap.layout == torch.strided else lap.to_sparse_coo()
-        return lap.coalesce()
-    w = (
-        torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device)
-        if edge_weight is None
-        else edge_weight.to(dtype)
-    )
-    deg = torch.zeros(num_nodes, dtype=dtype, device=edge_index.device).index_add_(
-        0, edge_index[0], w
-    )
-    loops = torch.arange(num_nodes, device=edge_index.device)
-    idx = torch.cat([edge_index, torch.stack([loops, loops])], dim=1)
-    val = torch.cat([-w, deg])
-    return torch.sparse_coo_tensor(
-        idx, val, (num_nodes, num_nodes), check_invariants=False
-    ).coalesce()
+    """Combinatorial Laplacian ``D - W`` (coalesced sparse COO) from the graph layer."""
+    from graphsmooth.graph import laplacian
+
+    return laplacian(edge_index, edge_weight, num_nodes=num_nodes, dtype=dtype).coalesce()
 
 
 @dataclass

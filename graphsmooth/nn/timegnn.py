@@ -58,30 +58,13 @@ def scaled_laplacian(
     """
     if num_nodes is None:
         num_nodes = int(edge_index.max()) + 1 if edge_index.numel() else 0
-    try:
-        from graphsmooth.graph import laplacian
-    except ImportError:  # TODO graph layer: remove once graphsmooth.graph.laplacian has landed
-        laplacian = None
-    if laplacian is not None:
-        lap = laplacian(edge_index, edge_weight, num_nodes=num_nodes, normalization="sym")
-        lap = (lap.to_sparse() if lap.layout == torch.strided else lap.to_sparse_coo()).coalesce()
-        idx, val = lap.indices(), lap.values().to(dtype)
-        off = idx[0] != idx[1]  # L_sym - I: drop the diagonal (1, or 0 for isolated nodes)
-        return torch.sparse_coo_tensor(
-            idx[:, off], val[off], (num_nodes, num_nodes), check_invariants=False
-        ).coalesce()
-    w = (
-        torch.ones(edge_index.size(1), dtype=dtype, device=edge_index.device)
-        if edge_weight is None
-        else edge_weight.to(dtype)
-    )
-    deg = torch.zeros(num_nodes, dtype=dtype, device=edge_index.device).index_add_(
-        0, edge_index[0], w
-    )
-    dinv = torch.where(deg > 0, deg.rsqrt(), torch.zeros_like(deg))
-    val = -dinv[edge_index[0]] * w * dinv[edge_index[1]]
+    from graphsmooth.graph import laplacian
+
+    lap = laplacian(edge_index, edge_weight, num_nodes=num_nodes, normalization="sym", dtype=dtype)
+    idx, val = lap.coalesce().indices(), lap.coalesce().values()
+    off = idx[0] != idx[1]  # L_sym - I: drop the diagonal (1, or 0 for isolated nodes)
     return torch.sparse_coo_tensor(
-        edge_index, val, (num_nodes, num_nodes), check_invariants=False
+        idx[:, off], val[off], (num_nodes, num_nodes), check_invariants=False
     ).coalesce()
 
 
