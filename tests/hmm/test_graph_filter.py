@@ -122,3 +122,21 @@ def test_one_step_predictive():
     pred = one_step_predictive(model, f)
     torch.testing.assert_close(pred[0], model.initial)
     torch.testing.assert_close(pred[1], model.transition[:, 0])
+
+
+def test_time_chunking_does_not_change_results(monkeypatch, gen):
+    import importlib
+
+    gfm = importlib.import_module("graphsmooth.hmm.graph_filter")
+
+    model = gaussian_chain(6)
+    _, y = simulate_fhmm(model, 37, gen)
+    full = graph_filter(model, y, 1)
+    monkeypatch.setattr(gfm, "_CHUNK_ENTRIES", 300)  # a few time steps per chunk
+    assert gfm._chunk_len(graph_filter_plan(model, 1)) < 10
+    chunked = graph_filter(model, y, 1)
+    torch.testing.assert_close(chunked.marginals, full.marginals, atol=0, rtol=0)
+    yy = y.clone()
+    yy[30] = float("inf")
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        graph_filter(model, yy, 1)
