@@ -140,3 +140,36 @@ def test_time_chunking_does_not_change_results(monkeypatch, gen):
     yy[30] = float("inf")
     with pytest.raises(ValueError, match="NaN or infinite"):
         graph_filter(model, yy, 1)
+
+
+def test_components_with_different_numbers_of_states(gen):
+    """L_v = (2, 3, 2, 3): padded states never get mass; results match the definition."""
+    from graphsmooth.hmm import GaussianFactors
+
+    L = 3
+    ns = torch.tensor([2, 3, 2, 3])
+    pad = torch.arange(L)[None, :] >= ns[:, None]
+    mu = torch.rand(4, L, generator=gen, dtype=torch.float64).masked_fill(pad, 0)
+    mu = mu / mu.sum(-1, keepdim=True)
+    P = torch.rand(4, L, L, generator=gen, dtype=torch.float64).masked_fill(pad[:, None, :], 0)
+    P = P / P.sum(-1, keepdim=True)
+    scopes = [[0, 1], [1, 2], [2, 3]]
+    model = FactorialHMM(mu, P, GaussianFactors(scopes, c=1.5, sigma2=0.8), num_states=ns.tolist())
+    _, y = simulate_fhmm(model, 10, gen)
+    gf = graph_filter(model, y, 0)
+    assert (gf.marginals[:, pad] == 0).all()
+    torch.testing.assert_close(
+        graph_filter(model, y, 0, [[0, 1, 2, 3]]).marginals,
+        exact_filter(model, y).marginals,
+        atol=1e-10,
+        rtol=0,
+    )
+    mu_, P_ = model.initial.numpy(), model.transition.numpy()
+    params = {"c": np.full(3, 1.5), "sigma2": np.full(3, 0.8)}
+    vals = model.state_values.numpy()
+    _, ref = ref_graph_filter(
+        "gaussian", params, scopes, vals, mu_, P_, y.numpy(), 0, [[v] for v in range(4)]
+    )
+    np.testing.assert_allclose(gf.marginals.numpy(), ref, atol=1e-12)
+    sm = graph_smoother(model, y, 0)
+    assert (sm.marginals[:, pad] == 0).all() and torch.isfinite(sm.pairwise).all()
