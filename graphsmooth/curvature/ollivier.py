@@ -158,9 +158,9 @@ def ollivier_ricci(
     method: str = "exact",
     *,
     return_plans: bool = False,
-    reg: float = 0.05,
+    reg: float = 0.1,
     max_iter: int = 2000,
-    tol: float = 1e-9,
+    tol: float = 1e-6,
     chunk_pairs: int = 4_000_000,
     verbose: bool = False,
 ) -> OllivierRicciResult:
@@ -195,9 +195,10 @@ def ollivier_ricci(
         alpha (float): idleness :math:`\alpha \in [0, 1)`. (default: ``0.0``)
         method (str): ``"exact"``, ``"bounds"`` or ``"sinkhorn"``. (default: ``"exact"``)
         return_plans (bool): also return optimal plans (``"exact"`` only). (default: ``False``)
-        reg (float): entropic regularisation for ``"sinkhorn"``. (default: ``0.05``)
+        reg (float): entropic regularisation for ``"sinkhorn"`` in hop units (GraphRicciCurvature
+            hard-codes 0.1; smaller is more accurate but converges slowly). (default: ``0.1``)
         max_iter (int): Sinkhorn iterations. (default: ``2000``)
-        tol (float): Sinkhorn marginal tolerance. (default: ``1e-9``)
+        tol (float): Sinkhorn tolerance on the L1 marginal error. (default: ``1e-6``)
         chunk_pairs (int): transport variables per batch (memory knob). (default: ``4_000_000``)
         verbose (bool): progress bar. (default: ``False``)
 

@@ -1,0 +1,231 @@
+import math
+import warnings
+
+import networkx as nx
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphsmooth.curvature import ollivier_ricci
+from graphsmooth.curvature._exact import alpha_fraction, exact_w1
+from graphsmooth.graph import simple_undirected, to_csr, undirected_pairs
+
+from ._ref import pot_curvature, to_edge_index
+
+
+def _check_against_pot(G, alpha, atol=1e-12):
+    n = G.number_of_nodes()
+    res = ollivier_ricci(to_edge_index(G), n, alpha=alpha)
+    ref = pot_curvature(G, alpha)
+    assert res.pairs.size(1) == len(ref)
+    for k, (u, v) in enumerate(res.pairs.T.tolist()):
+        assert res.pair_curvature[k].item() == pytest.approx(ref[(u, v)], abs=atol), (u, v)
+    return res
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8])
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 0.2])
+def test_complete_graph_closed_form(n, alpha):
+    # common neighbours cancel; only (v -> u) mass is left: W1 = |alpha - (1 - alpha) / (n - 1)|
+    res = ollivier_ricci(to_edge_index(nx.complete_graph(n)), n, alpha=alpha)
+    expected = 1.0 - abs(alpha - (1 - alpha) / (n - 1))
+    assert torch.allclose(res.curvature, torch.full_like(res.curvature, expected), atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "n,alpha,expected",
+    # alpha = 0: both walks step off the edge, 1 hop each -> flat. alpha = 1/2 (hand-computed):
+    # C4: 1/4 moves 0->1 and 3->2 (W1 = 1/2); C5: 0->1 and 4->2 at 1 and 2 hops (W1 = 3/4);
+    # n >= 6: u->v at 1 hop plus (u-1)->(v+1) at 3 hops (W1 = 1).
+    [(4, 0.0, 0.0), (5, 0.0, 0.0), (9, 0.0, 0.0), (4, 0.5, 0.5), (5, 0.5, 0.25), (6, 0.5, 0.0)],
+)
+def test_cycle(n, alpha, expected):
+    res = ollivier_ricci(to_edge_index(nx.cycle_graph(n)), n, alpha=alpha)
+    assert torch.allclose(res.curvature, torch.full_like(res.curvature, expected), atol=1e-14)
+
+
+@pytest.mark.parametrize("leaves", [1, 2, 5])
+def test_star(leaves):
+    G = nx.star_graph(leaves)
+    ei = to_edge_index(G)
+    # alpha = 0: the leaf's measure is delta_centre, every leaf is at distance 1 -> kappa = 0
+    assert torch.allclose(ollivier_ricci(ei, alpha=0.0).curvature, torch.zeros(ei.size(1)).double())
+    # alpha = 1/2: the other leaves' mass (1/2n each) travels 2 hops to the leaf -> kappa = 1/n
+    k = ollivier_ricci(ei, alpha=0.5).curvature
+    assert torch.allclose(k, torch.full_like(k, 1.0 / leaves), atol=1e-14)
+
+
+def test_grid_interior_edges_are_flat():
+    G = nx.convert_node_labels_to_integers(nx.grid_2d_graph(6, 6), ordering="sorted")
+    res = ollivier_ricci(to_edge_index(G), 36)
+    deg = torch.tensor([G.degree(i) for i in range(36)])
+    interior = (deg[res.pairs[0]] == 4) & (deg[res.pairs[1]] == 4)
+    assert interior.sum() > 10
+    assert torch.allclose(res.pair_curvature[interior], torch.zeros(int(interior.sum())).double())
+    _check_against_pot(G, 0.0)
+
+
+def test_random_tree_formula():
+    # on a tree, kappa(u, v) = -2 (1 - 1/d_u - 1/d_v)_+  (alpha = 0)
+    g = torch.Generator().manual_seed(3)
+    n = 60
+    parent = torch.tensor([int(torch.randint(0, i, (1,), generator=g)) for i in range(1, n)])
+    child = torch.arange(1, n)
+    ei = torch.cat([torch.stack([parent, child]), torch.stack([child, parent])], 1)
+    res = ollivier_ricci(ei, n)
+    deg = torch.bincount(ei[0], minlength=n).double()
+    du, dv = deg[res.pairs[0]], deg[res.pairs[1]]
+    expected = -2 * (1 - 1 / du - 1 / dv).clamp(min=0)
+    assert torch.allclose(res.pair_curvature, expected, atol=1e-14)
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n=st.integers(2, 22),
+    p=st.floats(0.05, 0.7),
+    seed=st.integers(0, 10_000),
+    alpha=st.sampled_from([0.0, 0.5, 0.25, 0.1]),
+)
+def test_agrees_with_pot_on_random_graphs(n, p, seed, alpha):
+    G = nx.gnp_random_graph(n, p, seed=seed)
+    if G.number_of_edges() == 0:
+        return
+    _check_against_pot(G, alpha)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_agrees_with_pot_hubs_and_clusters(seed):
+    # large supports (max-flow path) and many triangles (cancellation)
+    G = nx.barabasi_albert_graph(45, 4, seed=seed)
+    G.add_edges_from(nx.complete_graph(range(37, 45)).edges())
+    _check_against_pot(G, 0.0)
+    _check_against_pot(G, 0.5)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_small_solver_equals_max_flow(alpha):
+    G = nx.powerlaw_cluster_graph(120, 3, 0.4, seed=5)
+    ei, _, n = simple_undirected(to_edge_index(G), 120)
+    csr = to_csr(ei, n, canonical=False)
+    u, v = undirected_pairs(ei)
+    p, q = alpha_fraction(alpha, 10**6)
+    w_flow, _ = exact_w1(csr, u, v, p, q, small_k=0)
+    w_small, _ = exact_w1(csr, u, v, p, q, small_k=6)
+    assert torch.equal(w_flow, w_small)
+
+
+def test_plans_are_optimal_couplings():
+    G = nx.powerlaw_cluster_graph(40, 3, 0.3, seed=1)
+    for alpha in (0.0, 0.5):
+        res = ollivier_ricci(to_edge_index(G), 40, alpha=alpha, return_plans=True)
+        pl = res.plans
+        E = res.pairs.size(1)
+        cost = torch.zeros(E, dtype=torch.float64).index_add_(0, pl.pair, pl.mass * pl.dist)
+        assert torch.allclose(1 - cost, res.pair_curvature, atol=1e-12)
+        assert (pl.mass > 0).all() and ((pl.dist >= 0) & (pl.dist <= 3)).all()
+        assert torch.equal(pl.src == pl.dst, pl.dist == 0)
+        # marginals: sum over dst of plan = m_u, sum over src = m_v
+        for e in [0, E // 2, E - 1]:
+            u, v = res.pairs[:, e].tolist()
+            sel = pl.pair == e
+            for x, side, other in ((u, pl.src, 0), (v, pl.dst, 1)):
+                nb = list(G.neighbors(x))
+                for y in set(nb + [x]):
+                    want = (1 - alpha) / len(nb) * (y in nb) + alpha * (y == x)
+                    got = pl.mass[sel & (side == y)].sum().item()
+                    assert got == pytest.approx(want, abs=1e-12)
+            # the stated distances are hop distances
+            for s, t, d in zip(pl.src[sel].tolist(), pl.dst[sel].tolist(), pl.dist[sel].tolist()):
+                assert nx.shortest_path_length(G, s, t) == d
+
+
+def test_symmetry_duplicates_self_loops():
+    ei = torch.tensor([[0, 1, 1, 2, 2, 0, 2, 3, 3, 3, 0], [1, 0, 2, 1, 0, 2, 3, 2, 3, 2, 1]])
+    res = ollivier_ricci(ei, 4)
+    k = res.curvature
+    assert k[0] == k[1] == k[10]  # (0,1), (1,0) and a duplicate (0,1)
+    assert k[6] == k[7] == k[9]
+    assert math.isnan(k[8])  # the self loop (3, 3)
+    assert res.column_pair[8] == -1
+    assert res.pairs.size(1) == 4
+    # the self loop does not change the graph
+    ref = ollivier_ricci(ei[:, [0, 1, 2, 3, 4, 5, 6, 7]], 4)
+    assert torch.equal(ref.pair_curvature, res.pair_curvature)
+
+
+def test_directed_input_is_symmetrised_with_warning():
+    G = nx.gnp_random_graph(15, 0.3, seed=2)
+    one_way = torch.tensor(list(G.edges())).T
+    with pytest.warns(UserWarning, match="directed"):
+        r1 = ollivier_ricci(one_way, 15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r2 = ollivier_ricci(to_edge_index(G), 15)
+    assert torch.equal(r1.pair_curvature, r2.pair_curvature)
+    assert r1.curvature.numel() == one_way.size(1)
+
+
+def test_isolated_and_degree_one_nodes():
+    # node 4 isolated; 3 is a leaf hanging on a triangle
+    ei = torch.tensor([[0, 1, 1, 2, 2, 0, 2, 3], [1, 0, 2, 1, 0, 2, 3, 2]])
+    res = ollivier_ricci(ei, 5)
+    by_pair = dict(zip(map(tuple, res.pairs.T.tolist()), res.pair_curvature.tolist()))
+    assert by_pair[(0, 1)] == pytest.approx(0.5)
+    assert by_pair[(0, 2)] == pytest.approx(1 / 3)
+    assert by_pair[(1, 2)] == pytest.approx(1 / 3)
+    assert by_pair[(2, 3)] == pytest.approx(0.0)
+    empty = ollivier_ricci(torch.zeros(2, 0, dtype=torch.long), 3)
+    assert empty.curvature.numel() == 0 and empty.pairs.size(1) == 0
+
+
+def test_permutation_invariance():
+    G = nx.powerlaw_cluster_graph(50, 3, 0.3, seed=7)
+    ei = to_edge_index(G)
+    perm = torch.randperm(50, generator=torch.Generator().manual_seed(0))
+    r1 = ollivier_ricci(ei, 50, alpha=0.5)
+    r2 = ollivier_ricci(perm[ei], 50, alpha=0.5)
+    assert torch.allclose(r1.curvature, r2.curvature, atol=1e-15)
+
+
+def test_graphricci_curvature_otd_agrees():
+    from GraphRicciCurvature.OllivierRicci import OllivierRicci
+
+    G = nx.karate_club_graph()
+    for _, _, d in G.edges(data=True):
+        d.clear()  # karate carries integer weights that GRC would use
+    orc = OllivierRicci(G, alpha=0.5, method="OTD", proc=1, verbose="ERROR")
+    orc.compute_ricci_curvature()
+    res = ollivier_ricci(to_edge_index(G), 34, alpha=0.5)
+    for k, (u, v) in enumerate(res.pairs.T.tolist()):
+        assert res.pair_curvature[k].item() == pytest.approx(
+            orc.G[u][v]["ricciCurvature"], abs=1e-9
+        )
+
+
+def test_sinkhorn_approximates_exact_and_warns():
+    G = nx.powerlaw_cluster_graph(30, 3, 0.3, seed=4)
+    ei = to_edge_index(G)
+    exact = ollivier_ricci(ei, 30).pair_curvature
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # converges
+        sk = ollivier_ricci(ei, 30, method="sinkhorn", reg=0.25, tol=1e-7).pair_curvature
+    # a coupling with (nearly) exact marginals costs at least W1: curvature from below
+    assert (sk <= exact + 1e-6).all()
+    assert (exact - sk).abs().max() < 0.2
+    sk2 = ollivier_ricci(ei, 30, method="sinkhorn", reg=0.5, tol=1e-7).pair_curvature
+    assert (exact - sk2).mean() > (exact - sk).mean()  # bias grows with the regularisation
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        ollivier_ricci(ei, 30, method="sinkhorn", max_iter=1)
+
+
+def test_errors():
+    ei = torch.tensor([[0, 1], [1, 0]])
+    with pytest.raises(ValueError, match="method"):
+        ollivier_ricci(ei, method="nope")
+    with pytest.raises(ValueError, match="alpha"):
+        ollivier_ricci(ei, alpha=1.0)
+    with pytest.raises(ValueError, match="return_plans"):
+        ollivier_ricci(ei, method="bounds", return_plans=True)
+    with pytest.raises(ValueError, match="alpha"):
+        ollivier_ricci(ei, alpha=0.123456789123)
