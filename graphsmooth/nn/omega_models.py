@@ -191,12 +191,40 @@ class OmegaNet(nn.Module):
                 if hasattr(sub, "reset_parameters"):
                     sub.reset_parameters()
         self._cache = None
+        self._x_cache = None
 
     def omega_values(self) -> Tensor:
         """The effective omega of every layer and channel, detached, shape ``[layers, hidden]``."""
         return self.omega.detach().expand(self.num_layers, self.hidden).clone()
 
     # -- forward ------------------------------------------------------------------------------
+    def open(self, x: Tensor) -> Tensor:
+        r""":math:`\mathbf{K}_{\mathrm{open}}\, \operatorname{dropout}(\mathbf{X})`.
+
+        With ``cached=True`` and sparse input features (under 10 % non-zeros, e.g. bag-of-words
+        on Planetoid) the features are kept as a CSR matrix: dropout acts on the non-zeros only
+        (dropping a zero changes nothing) and the product is sparse-dense. Same distribution as
+        the dense path, several times cheaper on Cora's 2708 x 1433 features.
+        """
+        sp = self._sparse_features(x) if self.cached else None
+        if sp is None:
+            return self.lin_open(F.dropout(x, p=self.dropout, training=self.training))
+        if self.training and self.dropout > 0:
+            values = F.dropout(sp.values(), p=self.dropout, training=True)
+            sp = torch.sparse_csr_tensor(sp.crow_indices(), sp.col_indices(), values, sp.shape)
+        return torch.addmm(self.lin_open.bias, sp, self.lin_open.weight.t())
+
+    def _sparse_features(self, x: Tensor) -> Tensor | None:
+        if x.layout != torch.strided or x.dim() != 2 or x.requires_grad:
+            return None
+        key = (x.data_ptr(), tuple(x.shape), x._version, x.dtype, x.device)
+        cache = getattr(self, "_x_cache", None)
+        if cache is None or cache[0] != key:
+            nnz = int(torch.count_nonzero(x))
+            cache = (key, x.to_sparse_csr() if nnz < 0.1 * x.numel() else None)
+            self._x_cache = cache
+        return cache[1]
+
     def _graph(self, x: Tensor, edge_index: Adj, edge_weight: OptTensor):
         if self._cache is not None:
             return self._cache
@@ -216,8 +244,7 @@ class OmegaNet(nn.Module):
         """The last hidden layer :math:`f^{(L)}` (``[N, hidden]``), e.g. for the Dirichlet energy;
         with ``all_layers=True`` the list :math:`[f^{(0)}, \\dots, f^{(L)}]`."""
         graph = self._graph(x, edge_index, edge_weight)
-        x = F.dropout(x, p=self.dropout, training=self.training)
-        x = torch.relu(self.lin_open(x))
+        x = torch.relu(self.open(x))
         states = [x] if all_layers else None
         rows = self.omega.size(0)
         for i, (conv, mix) in enumerate(zip(self.convs, self.mix, strict=True)):

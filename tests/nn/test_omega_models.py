@@ -162,3 +162,25 @@ def test_csr_propagation_equals_edge_propagation_on_directed_graph():
     a.eval()
     b.eval()
     torch.testing.assert_close(a(x, ei, edge_weight=w), b(x, ei, edge_weight=w))
+
+
+def test_sparse_feature_path_equals_dense_path():
+    gen = torch.Generator().manual_seed(9)
+    ei, _ = _graph(20, seed=2)
+    x = (torch.rand(20, 50, generator=gen) < 0.05).float() * torch.rand(20, 50, generator=gen)
+    torch.manual_seed(0)
+    a = OmegaGCN(task="node", in_channels=50, out_channels=3, hidden=8, layers=2, cached=True)
+    b = OmegaGCN(task="node", in_channels=50, out_channels=3, hidden=8, layers=2, cached=False)
+    b.load_state_dict(a.state_dict())
+    a.eval()
+    b.eval()
+    torch.testing.assert_close(a(x, ei), b(x, ei))
+    assert a._x_cache[1] is not None  # the CSR path was taken
+    a.train()
+    # training mode: dropout keeps a non-zero value, scaled by 1/(1-p), or drops it
+    h = a.open(x)
+    w, bias = a.lin_open.weight, a.lin_open.bias
+    assert torch.isfinite(h).all() and not torch.allclose(h, x @ w.t() + bias)
+    loss = a(x, ei).sum()
+    loss.backward()
+    assert a.lin_open.weight.grad is not None and a.lin_open.weight.grad.abs().sum() > 0
