@@ -218,3 +218,31 @@ def test_graph_classification_on_mutag(tmp_path, data_root, monkeypatch):
     assert {r["method"] for r in rec} == {"gin", "gin+rwpe", "gcn", "gcn+rwpe"}
     assert all(0 <= r["metrics"]["test_acc"] <= 1 for r in rec)
     json.dumps(rec)
+
+
+@pytest.mark.data
+def test_node_protocols_on_real_data(tmp_path, data_root, monkeypatch):
+    monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
+    base = {
+        "task": "node_classification",
+        "device": "cpu",
+        "seeds": [0],
+        "model": {"name": "gcn", "hidden": 8, "layers": 2},
+        "training": {"max_epochs": 2, "patience": 2},
+    }
+    public = run(
+        dict(base, output=str(tmp_path / "p"), dataset="Cora", split={"protocol": "public"}),
+        verbose=False,
+    )
+    geom = run(
+        dict(
+            base,
+            output=str(tmp_path / "g"),
+            dataset="Texas",
+            split={"protocol": "geom_gcn", "indices": [0, 3]},
+        ),
+        verbose=False,
+    )
+    assert public.ran == 1 and geom.ran == 2 and not public.errors and not geom.errors
+    trials = [r["trial"] for r in read_records(tmp_path / "g")]
+    assert trials == [{"seed": 0, "split": 0}, {"seed": 0, "split": 3}]
