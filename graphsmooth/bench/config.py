@@ -366,6 +366,7 @@ def load_config(source: str | Path | dict, *, overrides: dict | None = None):
     if "seeds" in data and "trials" in data:
         raise ConfigError("give either 'seeds' or 'trials', not both", key="seeds", source=name)
     config = parse_dataclass(task.Config, data, source=name)
+    config.source = name  # the file, for later messages (not a config field)
     if config.name is None:
         config.name = stem
     if config.output is None:

@@ -100,12 +100,12 @@ def plan(config) -> tuple[RunConfig, list[Trial]]:
         config = load_config(config)
     task = get_task(config.task)
     points = expand(config)
-    source = None
+    source = getattr(config, "source", None) or config.name
     for point, _ in points:
         try:
             task.validate(point)
         except ConfigError as exc:
-            raise ConfigError(exc.problem, key=exc.key, source=source or config.name) from None
+            raise ConfigError(exc.problem, key=exc.key, source=source) from None
     trials = []
     for pi, ((point, _), (method, dataset)) in enumerate(
         zip(points, _labels(task, points), strict=True)

@@ -101,8 +101,9 @@ def test_value_checks(tmp_path):
 def test_semantic_errors_before_training(tmp_path, change, pattern):
     out = tmp_path / "out"
     cfg = tiny_config(out, **change)
-    with pytest.raises(ConfigError, match=pattern):
+    with pytest.raises(ConfigError, match=pattern) as err:
         run(_write(tmp_path, cfg), verbose=False)
+    assert str(err.value).startswith(str(tmp_path / "cfg.yaml") + ": ")
     assert not out.exists()  # nothing was written, nothing trained
 
 
