@@ -129,14 +129,16 @@ def test_plans_are_optimal_couplings():
         for e in [0, E // 2, E - 1]:
             u, v = res.pairs[:, e].tolist()
             sel = pl.pair == e
-            for x, side, other in ((u, pl.src, 0), (v, pl.dst, 1)):
+            for x, side in ((u, pl.src), (v, pl.dst)):
                 nb = list(G.neighbors(x))
                 for y in set(nb + [x]):
                     want = (1 - alpha) / len(nb) * (y in nb) + alpha * (y == x)
                     got = pl.mass[sel & (side == y)].sum().item()
                     assert got == pytest.approx(want, abs=1e-12)
             # the stated distances are hop distances
-            for s, t, d in zip(pl.src[sel].tolist(), pl.dst[sel].tolist(), pl.dist[sel].tolist()):
+            for s, t, d in zip(
+                pl.src[sel].tolist(), pl.dst[sel].tolist(), pl.dist[sel].tolist(), strict=True
+            ):
                 assert nx.shortest_path_length(G, s, t) == d
 
 
@@ -170,7 +172,7 @@ def test_isolated_and_degree_one_nodes():
     # node 4 isolated; 3 is a leaf hanging on a triangle
     ei = torch.tensor([[0, 1, 1, 2, 2, 0, 2, 3], [1, 0, 2, 1, 0, 2, 3, 2]])
     res = ollivier_ricci(ei, 5)
-    by_pair = dict(zip(map(tuple, res.pairs.T.tolist()), res.pair_curvature.tolist()))
+    by_pair = dict(zip(map(tuple, res.pairs.T.tolist()), res.pair_curvature.tolist(), strict=True))
     assert by_pair[(0, 1)] == pytest.approx(0.5)
     assert by_pair[(0, 2)] == pytest.approx(1 / 3)
     assert by_pair[(1, 2)] == pytest.approx(1 / 3)
