@@ -1,0 +1,167 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from graphsmooth.smc import (
+    LinearGaussian,
+    ParticleFilter,
+    StochasticVolatility,
+    backward_sample,
+    kalman_smoother,
+    linear_gaussian_statistics,
+    paris,
+    paris_update,
+    simulate,
+    state_sum,
+)
+
+
+def _lg2():
+    A = torch.tensor([[0.8, 0.2], [-0.1, 0.6]], dtype=torch.float64)
+    C = torch.tensor([[1.0, 0.0], [0.3, 1.0]], dtype=torch.float64)
+    Q = torch.tensor([[0.4, 0.1], [0.1, 0.3]], dtype=torch.float64)
+    R = 0.3 * torch.eye(2, dtype=torch.float64)
+    return LinearGaussian(A, C, Q, R)
+
+
+def _numpy_backward_kernel(model, prev_x, prev_lw, x):
+    """Independent O(N^2) kernel with scipy densities."""
+    A, Q = model.A.numpy(), model.Q.numpy()
+    out = np.empty((x.shape[0], prev_x.shape[0]))
+    for i, xi in enumerate(x.numpy()):
+        logq = np.array([stats.multivariate_normal(A @ xp, Q).logpdf(xi) for xp in prev_x.numpy()])
+        lw = prev_lw.numpy() + logq
+        out[i] = np.exp(lw - lw.max())
+        out[i] /= out[i].sum()
+    return out
+
+
+def test_hybrid_backward_draws_follow_the_kernel():
+    m = _lg2()
+    g = torch.Generator().manual_seed(0)
+    prev_x = 1.5 * torch.randn(6, 2, generator=g, dtype=torch.float64)
+    prev_lw = torch.log(torch.tensor([0.1, 0.3, 0.05, 0.25, 0.2, 0.1], dtype=torch.float64))
+    x = torch.randn(3, 2, generator=g, dtype=torch.float64)
+    lam = _numpy_backward_kernel(m, prev_x, prev_lw, x)
+    k = 20000
+    for max_trials, exact in [(32, False), (1, False), (0, False), (32, True)]:
+        draws = backward_sample(
+            m, 1, prev_x, prev_lw, x, k, max_trials=max_trials, exact=exact, generator=g
+        )
+        assert draws.indices.shape == (3, k)
+        freq = np.stack([np.bincount(r, minlength=6) / k for r in draws.indices.numpy()])
+        sd = np.sqrt(lam * (1 - lam) / k)
+        assert np.all(np.abs(freq - lam) <= 5 * sd + 1e-9), (max_trials, exact)
+        if exact or max_trials == 0:
+            assert draws.num_proposals == 0 and draws.num_fallback == 3 * k
+    # with many trials the exact fallback is rare here
+    d = backward_sample(m, 1, prev_x, prev_lw, x, k, max_trials=64, generator=g)
+    assert d.num_fallback < 0.2 * 3 * k and d.num_proposals >= 3 * k
+
+
+def _record_system(model, y, n, seed):
+    return list(ParticleFilter(model, y, n, generator=torch.Generator().manual_seed(seed)))
+
+
+def _numpy_ffbsm(model, states, fn):
+    """Independent forward-only O(N^2) smoother (Del Moral, Doucet, Singh 2010) in numpy."""
+    tau = fn(0, None, states[0].particles).numpy()
+    for prev, s in zip(states[:-1], states[1:], strict=True):
+        lam = _numpy_backward_kernel(model, prev.particles, prev.log_weights, s.particles)
+        new = np.empty((s.particles.shape[0], tau.shape[1]))
+        for i in range(s.particles.shape[0]):
+            xi = s.particles[i : i + 1].expand_as(prev.particles)
+            h = fn(s.t, prev.particles, xi).numpy()
+            new[i] = lam[i] @ (tau + h)
+        tau = new
+    w = np.exp(states[-1].log_weights.numpy())
+    return w @ tau
+
+
+def test_paris_mean_over_backward_draws_equals_on2_smoother():
+    m = _lg2()
+    y = simulate(m, 6, torch.Generator().manual_seed(4)).observations
+    states = _record_system(m, y, 15, 5)
+    fn = linear_gaussian_statistics
+    ref = _numpy_ffbsm(m, states, fn)
+
+    def run(backward, generator, k=2):
+        tau = fn(0, None, states[0].particles)
+        for prev, s in zip(states[:-1], states[1:], strict=True):
+            tau, _ = paris_update(
+                m, s.t, fn, prev.particles, prev.log_weights, tau, s.particles, k,
+                backward=backward, generator=generator,
+            )  # fmt: skip
+        return (torch.exp(states[-1].log_weights).unsqueeze(1) * tau).sum(0).numpy()
+
+    np.testing.assert_allclose(run("exact", None), ref, rtol=1e-10, atol=1e-10)
+    g = torch.Generator().manual_seed(6)
+    reps = np.stack([run("rejection", g) for _ in range(150)])
+    se = reps.std(0, ddof=1) / math.sqrt(len(reps))
+    assert np.all(np.abs(reps.mean(0) - ref) <= 4.5 * se + 1e-9)
+    # K draws reduce the spread: a single run with K = 400 is close to the expectation
+    one = run("rejection", g, k=400)
+    assert np.all(np.abs(one - ref) <= 4.5 * reps.std(0, ddof=1) / math.sqrt(200) + 1e-9)
+
+
+def test_paris_matches_kalman_over_replicated_runs():
+    m = _lg2()
+    y = simulate(m, 30, torch.Generator().manual_seed(7)).observations
+    exact = kalman_smoother(m, y).statistics.numpy()
+    g = torch.Generator().manual_seed(8)
+    reps = np.stack(
+        [
+            paris(m, y, linear_gaussian_statistics, 300, generator=g).estimate.numpy()
+            for _ in range(12)
+        ]
+    )
+    se = reps.std(0, ddof=1) / math.sqrt(len(reps))
+    z = np.abs(reps.mean(0) - exact) / se
+    assert np.all(z < 4.5), z
+
+
+def test_lag_statistic_layout_matches_statsmodels_autocov():
+    # E[sum x_t x_{t-1}^T] vs statsmodels' smoothed_state_autocov, component by component
+    m = _lg2()
+    y = simulate(m, 10, torch.Generator().manual_seed(7)).observations
+    ks = kalman_smoother(m, y)
+    assert ks.lag_covs.shape == (9, 2, 2)
+    s3 = ks.statistics[6:].reshape(2, 2)
+    manual = sum(
+        ks.lag_covs[t - 1] + torch.outer(ks.means[t], ks.means[t - 1]) for t in range(1, 10)
+    )
+    torch.testing.assert_close(s3, manual)
+
+
+def test_bound_violation_and_argument_errors():
+    class BadBound(StochasticVolatility):
+        def transition_log_bound(self, t):
+            return super().transition_log_bound(t) - 5.0
+
+    y = torch.zeros(5)
+    with pytest.raises(ValueError, match=r"transition_log_bound .* t=1"):
+        paris(BadBound(), y, state_sum, 50)
+    m = StochasticVolatility()
+    with pytest.raises(ValueError, match="rejection, sampling, exact"):
+        paris(m, y, state_sum, 50, backward="magic")
+    with pytest.raises(ValueError, match="num_backward"):
+        paris(m, y, state_sum, 50, num_backward=0)
+    with pytest.raises(ValueError, match=r"functional must return \[N, F\]"):
+        paris(m, y, lambda t, xp, x: x[:, 0], 50)
+
+
+def test_paris_runs_on_stochastic_volatility_and_tracks_cost():
+    m = StochasticVolatility(mu=-1.0, rho=0.9, sigma=0.3)
+    y = simulate(m, 50, torch.Generator().manual_seed(1)).observations
+    g = torch.Generator().manual_seed(2)
+    res = [paris(m, y, state_sum, 200, generator=g) for _ in range(4)]
+    ref = [paris(m, y, state_sum, 200, backward="exact", generator=g) for _ in range(4)]
+    assert res[0].num_proposals.shape == (49,) and res[0].num_fallback.shape == (49,)
+    assert int(res[0].num_proposals.min()) >= 400  # at least one proposal per draw
+    a = np.array([float(r.estimate) for r in res])
+    b = np.array([float(r.estimate) for r in ref])
+    se = math.sqrt(a.var(ddof=1) / 4 + b.var(ddof=1) / 4)
+    assert abs(a.mean() - b.mean()) < 5 * se
