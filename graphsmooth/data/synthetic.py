@@ -367,31 +367,78 @@ def barabasi_albert(num_nodes: int, m: int, seed: int = 0, max_rounds: int = 100
     resolved = np.zeros(total, dtype=bool)  # positions whose value is known
     resolved[: 2 * m] = True
     resolved[even] = True
-    pending = np.arange(new * m, dtype=np.int64)  # new edges whose target must be (re)drawn
+
+    # round 0: draw every target and resolve all chains by pointer jumping
+    src[odd] = (rng.random(new * m) * block_start).astype(np.int64)
+    ptr = src.copy()
+    _jump(ptr, odd, resolved)
+    value[odd] = value[ptr[odd]]
+    # children of each position in the (original) copy forest, as a sorted index
+    parent_order = np.argsort(src[odd])
+    parent_sorted = src[odd][parent_order]
+    rows = np.arange(new)
+    redrawn = np.zeros(0, dtype=np.int64)  # new-edge indices redrawn so far
     for _ in range(max_rounds):
-        src[odd[pending]] = (rng.random(pending.size) * block_start[pending]).astype(np.int64)
-        ptr = src.copy()
-        active = odd[~resolved[ptr[odd]]]
-        while active.size:  # pointer jumping until every pointer reaches a resolved position
-            ptr[active] = ptr[ptr[active]]
-            active = active[~resolved[ptr[active]]]
-        value[odd] = value[ptr[odd]]
-        target = value[odd].reshape(new, m)
-        srt = np.sort(target, axis=1)
-        dup_rows = np.nonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))[0]
-        if dup_rows.size == 0:
+        pending = _repeated_targets(value[odd].reshape(new, m), rows, m)
+        if pending.size == 0:
             break
-        # redraw the later copies of repeated targets in those rows
-        rows = target[dup_rows]
-        first = np.argsort(rows, axis=1, kind="stable")
-        sorted_rows = np.take_along_axis(rows, first, axis=1)
-        repeat = np.zeros_like(rows, dtype=bool)
-        later = np.zeros_like(rows, dtype=bool)
-        later[:, 1:] = sorted_rows[:, 1:] == sorted_rows[:, :-1]
-        np.put_along_axis(repeat, first, later, axis=1)
-        r_idx, c_idx = np.nonzero(repeat)
-        pending = dup_rows[r_idx] * m + c_idx
+        src[odd[pending]] = (rng.random(pending.size) * block_start[pending]).astype(np.int64)
+        # re-resolve only the redrawn entries and the entries that copy them (transitively);
+        # edges redrawn earlier are seeds too, since the index lists them under old parents
+        redrawn = np.union1d(redrawn, pending)
+        affected = _descendants(redrawn, parent_order, parent_sorted, odd, new * m)
+        pos = odd[affected]
+        ptr[pos] = src[pos]
+        _jump(ptr, pos, resolved)
+        value[pos] = value[ptr[pos]]
+        rows = np.unique(affected // m)
     else:
         raise RuntimeError(f"barabasi_albert: duplicate targets remain after {max_rounds} rounds")
     pairs = torch.from_numpy(value.reshape(-1, 2).T.copy())
     return _structure(pairs, n, torch.zeros(n, dtype=torch.long))
+
+
+def _jump(ptr: np.ndarray, positions: np.ndarray, resolved: np.ndarray) -> None:
+    """Pointer jumping in place until ``ptr[positions]`` all point to resolved entries."""
+    active = positions[~resolved[ptr[positions]]]
+    while active.size:
+        ptr[active] = ptr[ptr[active]]
+        active = active[~resolved[ptr[active]]]
+
+
+def _repeated_targets(target: np.ndarray, rows: np.ndarray, m: int) -> np.ndarray:
+    """Flat indices of the later copies of repeated targets within the given rows."""
+    block = target[rows]
+    srt = np.sort(block, axis=1)
+    has = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+    rows, block = rows[has], block[has]
+    order = np.argsort(block, axis=1, kind="stable")
+    srt = np.take_along_axis(block, order, axis=1)
+    later = np.zeros_like(block, dtype=bool)
+    later[:, 1:] = srt[:, 1:] == srt[:, :-1]
+    repeat = np.zeros_like(block, dtype=bool)
+    np.put_along_axis(repeat, order, later, axis=1)
+    r_idx, c_idx = np.nonzero(repeat)
+    return rows[r_idx] * m + c_idx
+
+
+def _descendants(
+    seeds: np.ndarray, order: np.ndarray, parent_sorted: np.ndarray, odd: np.ndarray, size: int
+) -> np.ndarray:
+    """Seeds and every new edge whose target is copied, transitively, from a seed's entry."""
+    mark = np.zeros(size, dtype=bool)
+    mark[seeds] = True
+    frontier = seeds
+    while frontier.size:
+        parents = odd[frontier]
+        lo = np.searchsorted(parent_sorted, parents, "left")
+        counts = np.searchsorted(parent_sorted, parents, "right") - lo
+        total = int(counts.sum())
+        if total == 0:
+            break
+        offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+        children = order[np.repeat(lo, counts) + offsets]
+        children = np.unique(children[~mark[children]])
+        mark[children] = True
+        frontier = children
+    return np.nonzero(mark)[0]

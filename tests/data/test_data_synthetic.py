@@ -175,6 +175,47 @@ def test_barabasi_albert_structure(n, m):
     assert nx.is_connected(nx.Graph(list(_edge_set(ei))))
 
 
+def _ba_sequential_reference(n: int, m: int, seed: int) -> set[tuple[int, int]]:
+    """Plain-loop version of the same draws: every round resolves the whole repeated-nodes
+    list in order (entry q copies entry src[q] < q), then redraws the later copies of repeated
+    targets, consuming the random stream in the same order as the vectorised code."""
+    rng = np.random.default_rng(seed)
+    new = n - m - 1
+    L = [0 if i % 2 == 0 else i // 2 + 1 for i in range(2 * m)]
+    src = {}
+    for k in range(new * m):
+        L += [m + 1 + k // m, None]
+    start = [2 * m * (1 + k // m) for k in range(new * m)]
+    draws = rng.random(new * m)
+    for k in range(new * m):
+        src[2 * m + 2 * k + 1] = int(draws[k] * start[k])
+    while True:
+        for q in sorted(src):
+            L[q] = L[src[q]]
+        pending = []
+        for t in range(new):
+            seen = set()
+            for j in range(m):
+                value = L[2 * m + 2 * (t * m + j) + 1]
+                if value in seen:
+                    pending.append(t * m + j)
+                seen.add(value)
+        if not pending:
+            break
+        draws = rng.random(len(pending))
+        for k, u in zip(pending, draws, strict=True):
+            src[2 * m + 2 * k + 1] = int(u * start[k])
+    return {(min(a, b), max(a, b)) for a, b in zip(L[::2], L[1::2], strict=True)}
+
+
+@pytest.mark.parametrize("n,m,seed", [(8, 3, 0), (60, 4, 1), (400, 3, 2), (300, 6, 5)])
+def test_barabasi_albert_equals_sequential_reference(n, m, seed):
+    # the vectorised pointer jumping and incremental redraws give exactly the plain loop's graph
+    assert _edge_set(barabasi_albert(n, m, seed=seed).edge_index) == _ba_sequential_reference(
+        n, m, seed
+    )
+
+
 def test_barabasi_albert_deterministic():
     a = barabasi_albert(1000, 3, seed=1).edge_index
     assert torch.equal(a, barabasi_albert(1000, 3, seed=1).edge_index)
