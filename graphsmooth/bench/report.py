@@ -145,9 +145,8 @@ def _plot(stats: list[CellStats], path: Path, title: str) -> None:
     cell = {(s.method, s.dataset): s for s in stats}
     scale = _scale(metric)
     width = 0.8 / len(methods)
-    fig, ax = plt.subplots(
-        figsize=(max(4.0, 1.2 * len(datasets) * max(1, len(methods)) ** 0.5), 3.5)
-    )
+    width_in = max(5.0, 1.0 + len(datasets) * (0.9 + 0.35 * len(methods)))
+    fig, ax = plt.subplots(figsize=(width_in, 4.0))
     xs = np.arange(len(datasets))
     for i, m in enumerate(methods):
         means = [cell[(m, d)].mean * scale if (m, d) in cell else np.nan for d in datasets]
@@ -160,7 +159,8 @@ def _plot(stats: list[CellStats], path: Path, title: str) -> None:
         ax.bar(
             xs + (i - (len(methods) - 1) / 2) * width, means, width, yerr=errs, capsize=3, label=m
         )
-    ax.set_xticks(xs, datasets)
+    long = max(len(d) for d in datasets) > 12
+    ax.set_xticks(xs, datasets, rotation=20 if long else 0, ha="right" if long else "center")
     ax.set_ylabel(metric + (" (%)" if scale == 100.0 else ""))
     ax.set_title(title)
     ax.legend(fontsize="small")
