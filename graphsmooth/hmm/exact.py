@@ -84,22 +84,34 @@ def _apply_transition(joint: Tensor, P: Tensor, transpose: bool = False) -> Tens
     return joint
 
 
-def _joint_loglik(model: FactorialHMM, flat_t: Tensor, offset: Tensor) -> Tensor:
-    """``[L] * M`` log-likelihood of one time step, from the factor tables."""
+def _joint_loglik(model: FactorialHMM, flat: Tensor, offset: Tensor) -> Tensor:
+    """``[Tc, L, ..., L]`` joint log-likelihood of a chunk of time steps, from the factor tables.
+
+    One broadcast add per factor, vectorised over the chunk's time steps.
+    """
     M, L = model.num_components, model.L
-    out = torch.zeros([L] * M, dtype=torch.float64)
+    Tc = flat.shape[0]
+    out = torch.zeros([Tc] + [L] * M, dtype=torch.float64)
     for f in range(model.num_factors):  # reference code: a loop over factors is fine here
         s = int(model.scope_size[f])
         scope = model.scope[f, :s].tolist()
-        tab = flat_t[int(offset[f]) : int(offset[f]) + L**s].reshape([L] * s)
+        tab = flat[:, int(offset[f]) : int(offset[f]) + L**s].reshape([Tc] + [L] * s)
         # place the scope axes (in sorted order) into the joint tensor
         order = sorted(range(s), key=lambda i: scope[i])
-        tab = tab.permute(order)
-        shape = [1] * M
+        tab = tab.permute([0] + [1 + i for i in order])
+        shape = [Tc] + [1] * M
         for v in sorted(scope):
-            shape[v] = L
+            shape[1 + v] = L
         out = out + tab.reshape(shape)
     return out
+
+
+def _loglik_chunks(model: FactorialHMM, tables, T: int):
+    """Yield ``(t0, [Tc, L, ..., L])`` joint log-likelihood chunks (bounded memory)."""
+    n = model.L**model.num_components
+    step = max(1, 2**22 // n)
+    for t0 in range(0, T, step):
+        yield t0, _joint_loglik(model, tables.flat[t0 : t0 + step], tables.offset)
 
 
 def _zero_error(t: int) -> ValueError:
@@ -134,10 +146,14 @@ def exact_filter(
     joint_prior = joint_prior.reshape([L] * M)
     out = torch.empty([T] + [L] * M, dtype=torch.float64)
     lognorm = torch.empty(T, dtype=torch.float64)
+    chunks = _loglik_chunks(model, tables, T)
+    t0, lls = -1, None
     for t in range(T):
+        if lls is None or t >= t0 + lls.shape[0]:
+            t0, lls = next(chunks)
         if t > 0:
             joint_prior = _apply_transition(out[t - 1], P)
-        ll = _joint_loglik(model, tables.flat[t], tables.offset)
+        ll = lls[t - t0]
         mx = torch.where(joint_prior > 0, ll, torch.tensor(-math.inf)).max()
         if not torch.isfinite(mx):
             raise _zero_error(t)
@@ -192,7 +208,7 @@ def exact_smoother(
     smooth[T - 1] = filt.joint[T - 1]
     pair = torch.zeros(max(T - 1, 0), M, L, L, dtype=torch.float64)
     for t in range(T - 2, -1, -1):
-        ll = _joint_loglik(model, tables.flat[t + 1], tables.offset)
+        ll = _joint_loglik(model, tables.flat[t + 1 : t + 2], tables.offset)[0]
         w = torch.exp(ll - filt.log_normalizers[t + 1]) * beta  # g beta / c, function of z
         w = torch.nan_to_num(w, nan=0.0)
         # pairwise per component: contract every axis u != v with P^u (x_u <- z_u)
