@@ -27,12 +27,18 @@ The curvature is computed once per batch (no re-computation between the addition
 the authors' loop). Between batches only the edges whose curvature can change are recomputed
 (``incremental=True``): :math:`\kappa(x, y)` depends on :math:`N(x)`, :math:`N(y)` and the hop
 distances (capped at 3) between :math:`N[x]` and :math:`N[y]`. Adding or removing :math:`(a, b)`
-changes :math:`N(a)`, :math:`N(b)` and only distances :math:`d(p, q)` with
-:math:`\{p, q\} \cap \{a, b\} \neq \emptyset`, so exactly the edges with an endpoint in
-:math:`N[a] \cup N[b]` (closed neighbourhoods in the old or the new graph) can change.
-Their curvature is computed on the subgraph of the edges incident to :math:`N[x] \cup N[y]`,
-which holds every neighbourhood and every path of length :math:`\le 2` the transport problem of
-:math:`(x, y)` reads (distance 3 is the path :math:`p - x - y - q`), so it is exact.
+changes :math:`N(a)`, :math:`N(b)` and only distances :math:`d(p, q)` whose shortest path of
+length :math:`\le 2` runs through :math:`(a, b)`: one of :math:`p, q` is :math:`a` (resp.
+:math:`b`) and the other is in :math:`N[b]` (resp. :math:`N[a]`). So :math:`(x, y)` can change only
+if it touches :math:`a` or :math:`b`, or :math:`x \in N(a)` and :math:`d(y, b) \le 2` (or the same
+with the roles swapped), neighbourhoods taken in the union of the old and new graphs. Those edges
+are recomputed on a *support subgraph* :math:`H`: for each target :math:`(x, y)` every edge
+:math:`(p, w)` with :math:`p \in N[x]`, :math:`w \in N[N[y]]` and symmetrically, i.e. both stars,
+the edges between the neighbourhoods and both edges of every wedge :math:`p - w - q`. Distances in
+a subgraph never shrink and every path of length :math:`\le 2` between the neighbourhoods is kept
+(length 3 is :math:`p - x - y - q`), so the curvature on :math:`H` is exact. When building
+:math:`H` would cost about as much as the whole graph, the whole graph is used. The transport plans
+of the most negative edges are computed the same way, on the support subgraph of those edges.
 
 Design choices (the paper and the authors' code are silent or buggy here; see ``docs/borf.md``):
 
@@ -62,7 +68,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from graphsmooth.graph import CSR, simple_undirected, to_csr
+from graphsmooth.graph import CSR, expand_neighbors, hop_distances, simple_undirected, to_csr
 
 __all__ = ["BORF_DEFAULTS", "BORFBatch", "BORFResult", "borf", "borf_defaults"]
 
@@ -82,7 +88,8 @@ BORF_DEFAULTS: dict[str, tuple[int, int, int]] = {
 
 _ROUND = 1e9  # curvature ranking resolution (1e-9)
 _PLAN_TIE = 1e-12  # pi * d values closer than this are ties
-_FULL_FRACTION = 0.5  # a local region holding more edges than this fraction -> whole graph
+_FULL_FRACTION = 0.7  # a support subgraph with more edges than this share -> whole graph
+_EXPANSION_LIMIT = 0.5  # 2-hop expansion work above this share of the ORC work -> whole graph
 
 
 def borf_defaults(name: str) -> dict[str, int]:
@@ -213,20 +220,90 @@ class _Graph:
         return self.csr.edge_index
 
 
-def _closed_ball(g: _Graph, nodes: Tensor) -> Tensor:
-    """Node mask of :math:`N[\\text{nodes}]` (the nodes and their neighbours)."""
-    mask = torch.zeros(g.num_nodes, dtype=torch.bool, device=g.pairs.device)
-    if nodes.numel() == 0:
+def _expand(g: _Graph, owner: Tensor, nodes: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Every neighbour ``w`` of each ``nodes[i]``: ``(owner[i], nodes[i], w)`` triples."""
+    seg, nbr = expand_neighbors(g.csr, nodes)
+    return owner[seg], nodes[seg], nbr
+
+
+def _support_subgraph(g: _Graph, targets: Tensor) -> Tensor | None:
+    r"""Edges (indices into ``g.pairs``) of a subgraph :math:`H` on which the ORC of every
+    target edge equals its ORC on ``g``; ``None`` when :math:`H` would be most of the graph.
+
+    For a target :math:`(x, y)` the transport problem reads :math:`N(x)`, :math:`N(y)` and
+    :math:`d(p, q) \in \{0, 1, 2, 3\}` for :math:`p \in N[x]`, :math:`q \in N[y]`.
+    :math:`H` keeps every edge :math:`(p, w)` with :math:`p \in N[x]` and
+    :math:`w \in N[N[y]]` (and symmetrically): the stars of :math:`x` and :math:`y`, every edge
+    between the two neighbourhoods and both edges of every wedge :math:`p - w - q`. Distances
+    in :math:`H` are never shorter than in ``g`` (a subgraph) and every path of length
+    :math:`\le 2` between the neighbourhoods is kept; length 3 is :math:`p - x - y - q`.
+    """
+    dev = g.pairs.device
+    n = max(g.num_nodes, 1)
+    x, y = g.pairs[0, targets], g.pairs[1, targets]
+    deg = g.csr.deg
+    # work of the 2-hop expansions against the work of the whole-graph ORC (sum of deg u deg v
+    # transport variables): when building H costs about as much, use the whole graph
+    two_hop = deg.clone().index_add_(0, g.csr.row, deg[g.csr.col])
+    whole = int((deg[g.pairs[0]] * deg[g.pairs[1]]).sum())
+    if int((two_hop[x] + two_hop[y]).sum()) > _EXPANSION_LIMIT * whole + 10_000:
+        return None
+    t = torch.arange(targets.numel(), device=dev)
+    sides = []
+    for a in (x, y):
+        ta, _, pa = _expand(g, t, a)
+        ball_t, ball = torch.cat([t, ta]), torch.cat([a, pa])  # (t, p) for p in N[a]
+        t2, p2, w2 = _expand(g, ball_t, ball)  # (t, p, w) for w in N(p)
+        reach = torch.unique(torch.cat([ball_t * n + ball, t2 * n + w2]))  # N[N[a]] per t
+        sides.append((t2, p2, w2, reach))
+    (ta, pa, wa, reach_a), (tb, pb, wb, reach_b) = sides
+    keep_a = torch.isin(ta * n + wa, reach_b)
+    keep_b = torch.isin(tb * n + wb, reach_a)
+    u = torch.cat([pa[keep_a], pb[keep_b]])
+    v = torch.cat([wa[keep_a], wb[keep_b]])
+    keys = torch.unique(torch.minimum(u, v) * n + torch.maximum(u, v))
+    if keys.numel() > _FULL_FRACTION * g.num_edges:
+        return None
+    return torch.searchsorted(g.keys, keys)
+
+
+def _affected_edges(old: _Graph, new: _Graph, changed: Tensor) -> Tensor:
+    r"""Mask over ``new.pairs`` of the edges whose curvature can differ from ``old``.
+
+    Changing :math:`(a, b)` changes :math:`N(a)`, :math:`N(b)` and only distances
+    :math:`d(p, q)` (capped at 3) with one of :math:`p, q` in :math:`\{a, b\}` and the other in
+    :math:`N[b]`, resp. :math:`N[a]` (a path of length :math:`\le 2` through the edge). So
+    :math:`(x, y)` can change only if it touches :math:`a` or :math:`b`, or
+    :math:`x \in N(a)` and :math:`d(y, b) \le 2` (or the same with :math:`a, b` or
+    :math:`x, y` swapped); neighbourhoods and distances are taken in the union of the old and
+    the new graph, which over-approximates both.
+    """
+    dev = new.pairs.device
+    n = max(new.num_nodes, 1)
+    union = _Graph(_unique_pairs(torch.cat([old.pairs, new.pairs], dim=1), n), new.num_nodes)
+    touched = torch.zeros(new.num_nodes, dtype=torch.bool, device=dev)
+    touched[changed.reshape(-1)] = True
+    mask = touched[new.pairs[0]] | touched[new.pairs[1]]
+    if changed.numel() == 0:
         return mask
-    mask[nodes] = True
-    start, stop = g.csr.rowptr[nodes], g.csr.rowptr[nodes + 1]
-    counts = stop - start
-    if int(counts.sum()) > 0:
-        seg = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), counts)
-        offsets = torch.cumsum(counts, 0) - counts
-        pos = torch.arange(seg.numel(), device=nodes.device) - offsets[seg] + start[seg]
-        mask[g.csr.col[pos]] = True
+    a = torch.cat([changed[0], changed[1]])  # both orientations of each changed edge
+    b = torch.cat([changed[1], changed[0]])
+    c = torch.arange(a.numel(), device=dev)
+    cx, _, xs = _expand(union, c, a)  # x in N(a)
+    cy, xx, ys = _expand(union, cx, xs)  # y in N(x)
+    src, node, _ = hop_distances(union.csr, b, 2)  # d(b, node) <= 2
+    near = torch.isin(cy * n + ys, c[src] * n + node)
+    lo, hi = torch.minimum(xx[near], ys[near]), torch.maximum(xx[near], ys[near])
+    pos = torch.searchsorted(new.keys, lo * n + hi).clamp_(max=max(new.num_edges - 1, 0))
+    hit = new.keys[pos] == lo * n + hi
+    mask[pos[hit]] = True
     return mask
+
+
+def _unique_pairs(pairs: Tensor, num_nodes: int) -> Tensor:
+    n = max(num_nodes, 1)
+    keys = torch.unique(pairs[0] * n + pairs[1])
+    return torch.stack([keys // n, keys % n])
 
 
 @dataclass
@@ -245,23 +322,20 @@ def _local_curvature(
 ) -> tuple[Tensor, _Plans | None]:
     """Exact ORC of the edges ``g.pairs[:, targets]`` (and their plans) on a local subgraph.
 
-    The subgraph holds every edge incident to :math:`N[x] \\cup N[y]` for each target
-    :math:`(x, y)`; when that is more than half of the graph the whole graph is used.
+    The subgraph is :func:`_support_subgraph` (or the whole graph when that is cheaper).
     """
     dev = g.pairs.device
     if targets.numel() == 0:
         empty = torch.empty(0, dtype=torch.long, device=dev)
         plans = _Plans(empty, empty, empty, empty.double(), empty) if with_plans else None
         return torch.empty(0, dtype=torch.float64, device=dev), plans
-    ends = torch.unique(g.pairs[:, targets])
-    ball = _closed_ball(g, ends)
-    emask = ball[g.pairs[0]] | ball[g.pairs[1]]
-    if int(emask.sum()) > _FULL_FRACTION * g.num_edges:
+    edges = None if targets.numel() == g.num_edges else _support_subgraph(g, targets)
+    if edges is None:
         sub_nodes = None
         sub_pairs = g.pairs
         sub_n = g.num_nodes
     else:
-        sub = g.pairs[:, emask]
+        sub = g.pairs[:, edges]
         sub_nodes = torch.unique(sub)
         relabel = torch.full((g.num_nodes,), -1, dtype=torch.long, device=dev)
         relabel[sub_nodes] = torch.arange(sub_nodes.numel(), device=dev)
@@ -541,9 +615,7 @@ def _update_curvature(
     every = torch.arange(new.num_edges, device=dev)
     if not incremental:
         return _local_curvature(new, every, alpha, False)[0]
-    changed = torch.unique(torch.cat([added.reshape(-1), g_removed.reshape(-1)]))
-    seeds = _closed_ball(old, changed) | _closed_ball(new, changed)
-    affected = seeds[new.pairs[0]] | seeds[new.pairs[1]]
+    affected = _affected_edges(old, new, torch.cat([added, g_removed], dim=1))
     kappa = torch.empty(new.num_edges, dtype=torch.float64, device=dev)
     stay = ~affected
     if bool(stay.any()):
