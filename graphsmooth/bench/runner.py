@@ -73,20 +73,29 @@ class RunResult:
 
 
 def _labels(task, points) -> list[tuple[str, str]]:
+    """Table labels of the sweep points; where two points share a label, the swept values that
+    differ between them are appended (e.g. ``gcn [model.hidden=64]``)."""
     labels = [task.labels(p) for p, _ in points]
-    counts: dict[tuple[str, str], int] = {}
-    for lab in labels:
-        counts[lab] = counts.get(lab, 0) + 1
-    out = []
-    for (method, dataset), (_, swept) in zip(labels, points, strict=True):
-        if counts[(method, dataset)] > 1:
-            extra = [
-                f"{k}={json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v}"
-                for k, v in swept.items()
-                if not k.startswith("dataset") and k not in ("model.name", "transforms")
-            ]
-            method = f"{method} [{', '.join(extra)}]" if extra else method
-        out.append((method, dataset))
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, lab in enumerate(labels):
+        groups.setdefault(lab, []).append(i)
+
+    def text(v):
+        return json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else str(v)
+
+    out = list(labels)
+    for (method, dataset), members in groups.items():
+        if len(members) < 2:
+            continue
+        keys = dict.fromkeys(k for i in members for k in points[i][1])
+        differing = [
+            k
+            for k in keys
+            if len({text(points[i][1].get(k)) for i in members}) > 1 and not k.startswith("dataset")
+        ]
+        for i in members:
+            extra = ", ".join(f"{k}={text(points[i][1].get(k))}" for k in differing)
+            out[i] = (f"{method} [{extra}]" if extra else method, dataset)
     return out
 
 

@@ -133,6 +133,12 @@ def test_model_list_sweep_and_label_disambiguation(tmp_path):
     _, trials = plan(load_config(cfg))
     methods = sorted({t.method for t in trials})
     assert len(methods) == 2 and all(m.startswith("gcn [model=") for m in methods)
+    cfg = tiny_config(tmp_path / "out", transforms=[[{"rwpe": {"walk_length": 2}}], ["rwpe"]])
+    _, trials = plan(load_config(cfg))
+    assert sorted({t.method for t in trials}) == [
+        'gcn+rwpe [transforms=["rwpe"]]',
+        'gcn+rwpe [transforms=[{"rwpe": {"walk_length": 2}}]]',
+    ]
 
 
 def test_float_from_yaml_exponent_string(tmp_path):
