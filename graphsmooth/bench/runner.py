@@ -110,6 +110,15 @@ def plan(config) -> tuple[RunConfig, list[Trial]]:
     task = get_task(config.task)
     points = expand(config)
     source = getattr(config, "source", None) or config.name
+    if config.device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"{config.device!r} requested but CUDA is not available (use auto or cpu)",
+                key="device",
+                source=source,
+            )
     for point, _ in points:
         try:
             task.validate(point)

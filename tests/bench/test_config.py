@@ -107,6 +107,14 @@ def test_semantic_errors_before_training(tmp_path, change, pattern):
     assert not out.exists()  # nothing was written, nothing trained
 
 
+def test_cuda_request_without_cuda_fails_early(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ConfigError, match="device: 'cuda' requested but CUDA is not available"):
+        plan(load_config(tiny_config(tmp_path / "o", device="cuda")))
+
+
 def test_sweeps_expand_cartesian(tmp_path):
     cfg = tiny_config(tmp_path / "out")
     cfg["model"] = {"name": ["gcn", "gin"], "hidden": 16}
