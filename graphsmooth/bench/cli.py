@@ -26,6 +26,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     print(result.table)
+    print((result.output / "timing.txt").read_text().strip())
     print(
         f"{result.ran} trials run, {result.skipped} already done, {result.total} in total; "
         f"results in {result.output}"
@@ -48,6 +49,7 @@ def _report(args: argparse.Namespace) -> int:
         print(f"no {RESULTS} in {args.dir}", file=sys.stderr)
         return 2
     print(write_report(args.dir))
+    print((Path(args.dir) / "timing.txt").read_text().strip())
     return 0
 
 

@@ -22,7 +22,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CellStats", "read_records", "summarize", "write_report", "markdown_table"]
+__all__ = [
+    "CellStats",
+    "markdown_table",
+    "read_records",
+    "summarize",
+    "timing_summary",
+    "write_report",
+]
 
 RESULTS = "results.jsonl"
 #: keys of the trials of the config last run in a directory (written by the runner)
@@ -169,10 +176,26 @@ def _plot(stats: list[CellStats], path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def timing_summary(records: list[dict]) -> str:
+    """One line: trial count, summed trial wall time, devices, median seconds per epoch
+    (kept out of ``table.md``, which must be identical across reruns)."""
+    import statistics
+
+    if not records:
+        return "no trials\n"
+    wall = math.fsum(float(r.get("wall_s", 0.0)) for r in records)
+    devices = ", ".join(sorted({str(r.get("device")) for r in records}))
+    text = f"{len(records)} trials, {wall:.1f} s of trial wall time in total ({devices})"
+    epochs = [r["metrics"]["epoch_time_s"] for r in records if "epoch_time_s" in r["metrics"]]
+    if epochs:
+        text += f"; median {statistics.median(epochs) * 1e3:.1f} ms per epoch"
+    return text + "\n"
+
+
 def write_report(
     out_dir: str | Path, metrics: list[str] | None = None, title: str | None = None
 ) -> str:
-    """Write ``table.md``, ``table.csv`` and ``plot.png`` into ``out_dir`` from its
+    """Write ``table.md``, ``table.csv``, ``plot.png`` and ``timing.txt`` into ``out_dir`` from its
     ``results.jsonl``; return the markdown text. When the directory holds ``trials.json`` (the
     trial keys of the config last run there), only those trials are tabulated, so records of
     an earlier, different config in the same directory never mix into the table.
@@ -204,6 +227,7 @@ def write_report(
         if metric == metrics[0] and stats:
             _plot(stats, out_dir / "plot.png", title or out_dir.name)
     text = f"# {title or out_dir.name}\n\n" + "\n".join(parts)
+    (out_dir / "timing.txt").write_text(timing_summary(records))
     (out_dir / "table.md").write_text(text)
     buf = io.StringIO()
     writer = csv.writer(buf)
