@@ -209,9 +209,11 @@ def write_report(
     """
     out_dir = Path(out_dir)
     records = read_records(out_dir)
-    if (out_dir / PLAN).is_file():  # only the trials of the config last run here
-        keys = set(json.loads((out_dir / PLAN).read_text()))
-        records = [r for r in records if r["key"] in keys]
+    if (out_dir / PLAN).is_file():  # only the trials of the config last run here, in its order
+        position = {k: i for i, k in enumerate(json.loads((out_dir / PLAN).read_text()))}
+        records = sorted(
+            (r for r in records if r["key"] in position), key=lambda r: position[r["key"]]
+        )
     if title is None and (out_dir / "config.yaml").is_file():
         import yaml
 
