@@ -106,6 +106,15 @@ class TubeData:
     def num_factors(self) -> int:
         return len(self.factor_names)
 
+    @property
+    def factor_graph_edge_index(self) -> Tensor:
+        """``[2, 2E]`` undirected bipartite factor graph: chain ``v`` is node ``v``, factor ``f``
+        is node ``48 + f`` (the layout of :meth:`graphsmooth.hmm.FactorialHMM.factor_graph_edge_index`)."""
+        f = torch.tensor([j for j, sc in enumerate(self.scopes) for _ in sc], dtype=torch.long)
+        v = torch.tensor([c for sc in self.scopes for c in sc], dtype=torch.long)
+        a = torch.stack([v, self.num_chains + f])
+        return torch.cat([a, a.flip(0)], dim=1)
+
 
 def _tube_dir(root: str | os.PathLike | None) -> Path:
     try:

@@ -226,8 +226,7 @@ def graph_filter_plan(
     cstart[1:] = torch.cumsum(n_local, 0)
     local_pos = torch.empty_like(order)
     local_pos[order] = torch.arange(order.numel()) - cstart[cb[order]]
-    # local position of (block, component), looked up by the sorted key block * M + u
-    # factor lists per block
+    # factor lists per block: fkeys sorted by (block, factor), block b owns fstart[b]:fstart[b+1]
     fstart = torch.zeros(NB + 1, dtype=torch.long)
     fstart[1:] = torch.cumsum(n_fac, 0)
     offset = _table_offsets(model)

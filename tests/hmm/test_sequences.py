@@ -48,6 +48,8 @@ def test_load_tube():
     inflow = {v for sc in tube.scopes[:20] for v in sc}
     outflow = {v for sc in tube.scopes[20:] for v in sc}
     assert inflow == outflow == set(range(48))
+    ei = tube.factor_graph_edge_index
+    assert ei.shape == (2, 192) and int(ei.max()) == 87
     assert tube.series_names[0] == "Mile End-Inflow" and tube.stations[0] == tube.stations[20]
     assert (tube.Y_train >= 0).all() and (tube.Y_train == tube.Y_train.round()).all()
 
