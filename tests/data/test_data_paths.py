@@ -127,3 +127,32 @@ def test_processing_key_separates_pre_transforms():
     assert _processing_key(None, f, None) != _processing_key(None, g, None)  # pre_filter
     with pytest.raises(ValueError, match="cache_key"):
         _processing_key(None, None, "../escape")
+
+
+def test_file_lock_excludes_second_holder(tmp_path):
+    import threading
+
+    from graphsmooth.data.paths import file_lock
+
+    lock = tmp_path / "work" / ".lock"
+    held, release, acquired = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with file_lock(lock):
+            held.set()
+            release.wait(10)
+
+    def second():
+        with file_lock(lock):
+            acquired.set()
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert held.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    assert not acquired.wait(0.3)  # blocked while the first holder keeps the lock
+    release.set()
+    assert acquired.wait(10)  # and gets it once released
+    a.join()
+    b.join()
