@@ -157,6 +157,9 @@ def simple_undirected(
     row = torch.cat([ei[0], ei[1]])
     col = torch.cat([ei[1], ei[0]])
     key = _sorted_keys(row, col, n)
+    if w is None:  # no weights to merge: a plain sort-unique is cheaper than with the inverse
+        ukey = torch.unique(key, sorted=True)
+        return torch.stack([ukey // max(n, 1), ukey % max(n, 1)]), None, n
     ukey, inv = torch.unique(key, sorted=True, return_inverse=True)
     out = torch.stack([ukey // max(n, 1), ukey % max(n, 1)])
     out_w = None
