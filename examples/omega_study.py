@@ -178,7 +178,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
             groups[(r["dataset"], r["model"], r["layers"])].append(r)
         datasets = sorted({k[0] for k in groups})
         models = sorted({k[1] for k in groups})
-        fig, axes = plt.subplots(len(datasets), 3, figsize=(14, 3.8 * len(datasets)), squeeze=False)
+        fig, axes = plt.subplots(len(datasets), 4, figsize=(19, 3.8 * len(datasets)), squeeze=False)
         lines = [
             "| dataset | model | "
             + " | ".join(f"L={L}" for L in sorted({k[2] for k in groups}))
@@ -201,12 +201,15 @@ def cmd_plot(args: argparse.Namespace) -> None:
                     label=m,
                     capsize=3,
                 )
-                for col, (field, tag) in enumerate(
-                    [("energy", "trained"), ("energy_init", "untrained")], start=1
-                ):
+                panels = [
+                    ("energy", "Dirichlet energy (trained)"),
+                    ("rayleigh", "E(X)/||X||^2 (trained)"),
+                    ("rayleigh_init", "E(X)/||X||^2 (untrained)"),
+                ]
+                for col, (field, tag) in enumerate(panels, start=1):
                     en = [statistics.mean(r[field] for r in groups[(ds, m, L)]) for L in ls]
                     axes[di, col].plot(ls, [max(e, 1e-30) for e in en], marker="o", label=m)
-                    axes[di, col].set_title(f"{ds}: Dirichlet energy, last hidden layer ({tag})")
+                    axes[di, col].set_title(f"{ds}: {tag}, last hidden layer", fontsize=9)
                 cells = []
                 for L in depths:
                     g = groups.get((ds, m, L))
@@ -218,11 +221,11 @@ def cmd_plot(args: argparse.Namespace) -> None:
                 lines.append(f"| {ds} | {m} | " + " | ".join(cells) + " |")
             axes[di, 0].set_title(f"{ds}: test accuracy vs depth")
             axes[di, 0].set_ylabel("test accuracy (%)")
-            for col in range(3):
+            for col in range(4):
                 axes[di, col].set_xscale("log", base=2)
                 axes[di, col].set_xlabel("layers")
                 axes[di, col].legend()
-            for col in (1, 2):
+            for col in (1, 2, 3):
                 axes[di, col].set_yscale("log")
         fig.tight_layout()
         fig.savefig(outdir / "omega_depth.png", dpi=120)

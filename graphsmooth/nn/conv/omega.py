@@ -10,7 +10,12 @@ with the identity through trainable channel-wise weights :math:`\boldsymbol{\ome
 
 where :math:`\boldsymbol{\omega}` multiplies each feature channel (column of :math:`\mathbf{X}`).
 For :math:`0 < \omega \le 1` the step smooths, for :math:`\omega > 1` it sharpens (it moves a node
-*away* from its neighbourhood mean) and :math:`\omega = 0` is the identity. :math:`\omega` is
+past its neighbourhood mean), :math:`\omega = 0` is the identity and :math:`\omega < 0` is an
+unsharp mask :math:`\mathbf{X} + |\omega| (\mathbf{X} - \mathbf{S}\mathbf{X})`. In the
+eigenbasis of :math:`\mathbf{L} = \mathbf{I} - \mathbf{S}` (eigenvalues :math:`\lambda`) a
+channel is multiplied by :math:`1 - \omega\lambda`: high frequencies are damped for
+:math:`0 < \omega \le 1` and amplified for :math:`\omega < 0` (all) or :math:`\omega > 1`
+(those with :math:`\lambda > 2/\omega`, with a sign flip). :math:`\omega` is
 unconstrained and initialised to 1, so an untrained layer is a plain GCN propagation step.
 
 Two operators are provided:
