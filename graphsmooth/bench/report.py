@@ -186,6 +186,9 @@ def timing_summary(records: list[dict]) -> str:
     wall = math.fsum(float(r.get("wall_s", 0.0)) for r in records)
     devices = ", ".join(sorted({str(r.get("device")) for r in records}))
     text = f"{len(records)} trials, {wall:.1f} s of trial wall time in total ({devices})"
+    cpu = [float(r["cpu_s"]) for r in records if "cpu_s" in r]
+    if cpu:
+        text += f", {math.fsum(cpu):.1f} s CPU time"
     epochs = [r["metrics"]["epoch_time_s"] for r in records if "epoch_time_s" in r["metrics"]]
     if epochs:
         text += f"; median {statistics.median(epochs) * 1e3:.1f} ms per epoch"
