@@ -6,16 +6,17 @@
     y_in(i)  ~ Pois(lambda_in(i)  * sum_j X(i, j)),
     y_out(i) ~ Pois(lambda_out(i) * sum_j X(j, i)),
 
-with X(i, j) taking L numeric values (``--values``; default {0, 1, 2}). Parameters (per-chain transition matrices and initial laws,
+with X(i, j) taking L numeric values (``--values``; default {0, 1, 2, 4, 8}, chosen by the
+training-days one-step RMSE, see docs/fhmm.md). Parameters (per-chain transition matrices and initial laws,
 per-factor rates) are fitted by EM with the Graph Smoother (m = 0, singleton blocks) on
 Monday-Wednesday. On Thursday-Friday the Graph Filter gives one-step posterior predictive
 means and 95% bands; RMSE is compared with the per-time-of-day training mean and with
 persistence (last observed value).
 
-Run (about a minute on 2 shared cores):
+Run (about two minutes on 2 shared cores):
 
     GRAPHSMOOTH_DATA=/path/to/data PYTHONPATH=. python examples/london_tube.py \
-        --values 0,1,2,4 --iterations 30 --plot docs/fhmm_tube_predictive.png --out tube.jsonl
+        --values 0,1,2,4,8 --iterations 20 --plot docs/img/fhmm_tube.png --out tube.jsonl
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=None, help="data root (default: $GRAPHSMOOTH_DATA)")
     ap.add_argument(
-        "--values", default="0,1,2", help="comma-separated state values of each chain (L of them)"
+        "--values",
+        default="0,1,2,4,8",
+        help="comma-separated state values of each chain (L of them)",
     )
     ap.add_argument("--iterations", type=int, default=30, help="EM iterations")
     ap.add_argument("--m", type=int, default=0, help="Graph Filter locality radius")
@@ -114,7 +117,7 @@ def main() -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        show = [1, 6, 21, 26]  # Liverpool Street and Stratford (?) inflow / outflow
+        show = [1, 6, 21, 26]  # Liverpool Street and Canary Wharf, inflow and outflow
         fig, axes = plt.subplots(len(show), 1, figsize=(10, 2.4 * len(show)), sharex=True)
         hours = torch.arange(y.shape[0]) / 6.0
         for ax, f in zip(axes, show, strict=True):
