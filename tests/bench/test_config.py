@@ -162,3 +162,33 @@ def test_config_hash_ignores_output_and_device(tmp_path):
     assert config_hash(a, {"seed": 0}) == config_hash(b, {"seed": 0})
     assert config_hash(a, {"seed": 0}) != config_hash(a, {"seed": 1})
     assert config_hash(a, {"seed": 0}) != config_hash(c, {"seed": 0})
+
+
+def test_trial_enumeration_per_protocol(tmp_path):
+    graph = {
+        "task": "graph_classification",
+        "output": str(tmp_path / "g"),
+        "seeds": [0, 1],
+        "dataset": ["MUTAG", "ENZYMES"],
+        "split": {"protocol": "kfold", "folds": 5, "fold_indices": [0, 4]},
+    }
+    _, trials = plan(load_config(graph))
+    assert len(trials) == 2 * 2 * 2
+    assert [t.trial for t in trials[:4]] == [
+        {"fold": 0, "seed": 0},
+        {"fold": 0, "seed": 1},
+        {"fold": 4, "seed": 0},
+        {"fold": 4, "seed": 1},
+    ]
+    assert [t.dataset for t in trials] == ["MUTAG"] * 4 + ["ENZYMES"] * 4
+    with pytest.raises(ConfigError, match=r"split.fold_indices: indices \[5\] outside 0..4"):
+        load_config(dict(graph, split={"protocol": "kfold", "folds": 5, "fold_indices": [5]}))
+    node = {
+        "task": "node_classification",
+        "trials": 3,
+        "dataset": "Texas",
+        "split": {"protocol": "geom_gcn"},
+    }
+    _, trials = plan(load_config(node))
+    assert len(trials) == 10 * 3 and trials[-1].trial == {"split": 9, "seed": 2}
+    assert len({t.key for t in trials}) == 30
