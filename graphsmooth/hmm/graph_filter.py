@@ -377,7 +377,7 @@ def _predict_blocks(tables: Tensor, plan: GraphFilterPlan, P: Tensor) -> Tensor:
             Pi = P[plan.members[bk, i]]  # [Bk, L, L]
             x = torch.movedim(x, nl + 1 + i, -1)
             shp = x.shape
-            x = (x.reshape(*lead, bk.numel(), -1, L) @ Pi).reshape(shp)
+            x = (x.reshape(*lead, bk.numel(), L ** (k - 1), L) @ Pi).reshape(shp)
             x = torch.movedim(x, -1, nl + 1 + i)
         out[..., bk, : L**k] = x.reshape(*lead, bk.numel(), L**k)
     return out
@@ -641,10 +641,10 @@ def _block_pairwise(filt: Tensor, ratio: Tensor, plan: GraphFilterPlan, P: Tenso
                 Pj = P[plan.members[bk, j]].transpose(1, 2)  # [Bk, L, L]: z_j -> x_j
                 tmp = torch.movedim(tmp, 2 + j, -1)
                 shp = tmp.shape
-                tmp = (tmp.reshape(T1, Bk, -1, L) @ Pj).reshape(shp)
+                tmp = (tmp.reshape(T1, Bk, L ** (k - 1), L) @ Pj).reshape(shp)
                 tmp = torch.movedim(tmp, -1, 2 + j)
-            a = torch.movedim(pi, 2 + i, -1).reshape(T1, Bk, -1, L)
-            b = torch.movedim(tmp, 2 + i, -1).reshape(T1, Bk, -1, L)
+            a = torch.movedim(pi, 2 + i, -1).reshape(T1, Bk, L ** (k - 1), L)
+            b = torch.movedim(tmp, 2 + i, -1).reshape(T1, Bk, L ** (k - 1), L)
             s = a.transpose(-1, -2) @ b  # [T1, Bk, L, L]
             out[:, plan.members[bk, i]] = P[plan.members[bk, i]][None] * s
     return out

@@ -173,3 +173,17 @@ def test_components_with_different_numbers_of_states(gen):
     np.testing.assert_allclose(gf.marginals.numpy(), ref, atol=1e-12)
     sm = graph_smoother(model, y, 0)
     assert (sm.marginals[:, pad] == 0).all() and torch.isfinite(sm.pairwise).all()
+
+
+@pytest.mark.parametrize("blocks", [None, [[0, 1], [2, 3]]])
+def test_single_time_step(blocks):
+    model = gaussian_chain(4)
+    y = torch.tensor([[1.0, 3.0, -2.0]], dtype=torch.float64)
+    gs = graph_smoother(model, y, 1, blocks)
+    assert gs.pairwise.shape == (0, 4, 2, 2)
+    torch.testing.assert_close(gs.marginals, gs.filter_marginals)
+    # one step, m = 1 covers the chain of 4 from the middle but not from the ends; at t = 0 the
+    # prior is a product, so the Graph Filter is exact whenever N_v covers every factor
+    ex = exact_filter(model, y).marginals
+    gf = graph_filter(model, y, 5, blocks).marginals
+    torch.testing.assert_close(gf, ex, atol=1e-12, rtol=0)
