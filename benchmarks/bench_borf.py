@@ -180,7 +180,16 @@ def main() -> None:
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--peer-worker", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--json", default=None, help="append result rows (JSONL) to this file")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads for ours (default 1: on a shared 2-core machine 2 threads were 10x+ "
+        "slower; the peer keeps GraphRicciCurvature's proc=2 worker processes)",
+    )
     args = ap.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     if args.peer_worker:
         peer_worker(args.peer_worker, args.peer_graphs)
         return
