@@ -81,11 +81,9 @@ _CHUNK_ENTRIES = 2**23
 
 
 def _graph_ops():
-    try:
-        from graphsmooth.graph import hop_distances, to_csr
-    except ImportError:  # pragma: no cover - graph layer package init not landed yet
-        from graphsmooth.graph.csr import to_csr
-        from graphsmooth.graph.neighbourhood import hop_distances
+    # imported lazily: graphsmooth.graph pulls in networkx for its converters
+    from graphsmooth.graph import hop_distances, to_csr
+
     return to_csr, hop_distances
 
 
