@@ -46,7 +46,15 @@ from torch import Tensor
 
 from graphsmooth.graph import CSR, common_neighbors, expand_neighbors, hop_distances
 
-__all__ = ["alpha_fraction", "build_problems", "exact_w1", "pair_costs", "Problems"]
+__all__ = [
+    "DistanceTable",
+    "Problems",
+    "alpha_fraction",
+    "build_problems",
+    "distance_table",
+    "exact_w1",
+    "pair_costs",
+]
 
 _INT32_MAX = 2**31 - 1
 _INF = 2**30  # "infinite" arc capacity; every problem's total flow stays below it
@@ -156,18 +164,56 @@ def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
     )
 
 
-def pair_costs(csr: CSR, s: Tensor, t: Tensor, ball2: Tensor | None = None) -> Tensor:
-    r"""Hop distance capped at 3 for pairs known to be at distance >= 1 and <= 3.
+class DistanceTable:
+    r"""Membership tables for "adjacent" and "within 2 hops", built once per graph.
 
-    ``ball2`` (optional) is the sorted key array :math:`\{x N + y : 1 \le d(x, y) \le 2\}` with the
-    distance in the low bits; without it, distance 2 is tested by common neighbours.
+    ``kind="bitmap"``: two packed bit arrays over all :math:`N^2` ordered pairs
+    (:math:`N^2/32` bytes in all; a pair test is one gather). ``kind="keys"``: the sorted keys
+    :math:`4(xN + y) + d(x, y)` of the pairs at distance 1 or 2 (a test is one binary search).
+    Both come from ``hop_distances(csr, all nodes, 2)`` of the graph layer.
     """
-    n = max(csr.num_nodes, 1)
-    if ball2 is not None:
-        keys = (s * n + t) * 4
-        pos = torch.searchsorted(ball2, keys).clamp_(max=max(ball2.numel() - 1, 0))
-        found = (ball2[pos] >> 2) == (keys >> 2)
-        return torch.where(found, ball2[pos] & 3, torch.full_like(s, 3))
+
+    def __init__(self, csr: CSR, kind: str) -> None:
+        n = max(csr.num_nodes, 1)
+        sp_, node, dist = hop_distances(csr, torch.arange(csr.num_nodes, device=csr.col.device), 2)
+        keep = dist > 0
+        key = sp_[keep] * n + node[keep]
+        dist = dist[keep]
+        self.kind = kind
+        self.n = n
+        if kind == "bitmap":
+            words = (n * n + 63) // 64
+            one = torch.ones((), dtype=torch.long, device=key.device)
+            self.adj = torch.zeros(words, dtype=torch.long, device=key.device)
+            self.near = torch.zeros(words, dtype=torch.long, device=key.device)
+            k1 = key[dist == 1]
+            # keys are distinct, so adding distinct powers of two within a word is a bitwise OR
+            self.adj.index_add_(0, k1 >> 6, one << (k1 & 63))
+            self.near.index_add_(0, key >> 6, one << (key & 63))
+        else:
+            self.keys = key * 4 + dist
+
+    def costs(self, s: Tensor, t: Tensor) -> Tensor:
+        key = s * self.n + t
+        if self.kind == "bitmap":
+            w, b = key >> 6, key & 63
+            adj = (self.adj[w] >> b) & 1
+            near = (self.near[w] >> b) & 1
+            return 3 - adj - near
+        keys = key * 4
+        pos = torch.searchsorted(self.keys, keys).clamp_(max=max(self.keys.numel() - 1, 0))
+        found = (self.keys[pos] >> 2) == key
+        return torch.where(found, self.keys[pos] & 3, torch.full_like(s, 3))
+
+
+def pair_costs(csr: CSR, s: Tensor, t: Tensor, table: DistanceTable | None = None) -> Tensor:
+    r"""Hop distance capped at 3 of pairs of distinct nodes known to be at most 3 apart.
+
+    With a :class:`DistanceTable`, one lookup per pair; without, adjacency by
+    :meth:`CSR.has_edge` and distance 2 by :func:`~graphsmooth.graph.common_neighbors`.
+    """
+    if table is not None:
+        return table.costs(s, t)
     c = torch.full_like(s, 3)
     adj = csr.has_edge(s, t)
     c[adj] = 1
@@ -178,12 +224,15 @@ def pair_costs(csr: CSR, s: Tensor, t: Tensor, ball2: Tensor | None = None) -> T
     return c
 
 
-def ball2_keys(csr: CSR) -> Tensor:
-    """Sorted keys ``(x * N + y) * 4 + d(x, y)`` of all pairs at distance 1 or 2."""
-    n = max(csr.num_nodes, 1)
-    sp_, node, dist = hop_distances(csr, torch.arange(csr.num_nodes, device=csr.col.device), 2)
-    keep = dist > 0
-    return (sp_[keep] * n + node[keep]) * 4 + dist[keep]
+def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
+    """The cheapest :class:`DistanceTable` for this graph, or ``None`` (per-pair tests)."""
+    n = csr.num_nodes
+    ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
+    if ball > 8 * budget_pairs:
+        return None
+    if n * n // 32 <= 256 * 2**20:
+        return DistanceTable(csr, "bitmap")
+    return DistanceTable(csr, "keys")
 
 
 def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tensor):
@@ -312,6 +361,55 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
         )
 
 
+def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
+    r"""Merge the sources (sinks) of an edge whose cost rows (columns) are identical.
+
+    Such points are interchangeable in the transport problem (and in its closure network), so
+    one node carrying their summed mass gives the same :math:`W_1`. Rows are compared through
+    two independent random 40-bit linear hashes of their entries with cost 1 and 2 (cost 3 adds
+    nothing); a false merge needs both to collide (probability about :math:`2^{-80}` per pair).
+    Only edges with ``on`` are merged. Returns the reduced ``i, j, c, src_edge, a, snk_edge, b``.
+    """
+    dev = c.device
+    nS, nT = src_edge.numel(), snk_edge.numel()
+    gen = torch.Generator().manual_seed(20240521)
+    R = torch.randint(0, 2**40, (4, nS + nT), generator=gen, dtype=torch.long).to(dev)
+    w1 = (c == 1).long()
+    w2 = (c == 2).long()
+
+    def hashes(idx, other, n):
+        h = torch.zeros(2, n, dtype=torch.long, device=dev)
+        for r in range(2):
+            h[r].index_add_(0, idx, w1 * R[2 * r][other] + w2 * R[2 * r + 1][other])
+        return h
+
+    hs = hashes(i, nS + j, nS)
+    ht = hashes(j, i, nT)
+
+    def groups(edge, h, n_pts):
+        # group id: edge for merged edges, a unique id per point otherwise; then sort by
+        # (gid, h0, h1) with three stable argsorts and cut where a key changes
+        gid = torch.where(on[edge], edge, on.numel() + torch.arange(n_pts, device=dev))
+        order = torch.argsort(h[1], stable=True)
+        order = order[torch.argsort(h[0][order], stable=True)]
+        order = order[torch.argsort(gid[order], stable=True)]
+        ks = torch.stack([gid[order], h[0][order], h[1][order]])
+        new = torch.ones(n_pts, dtype=torch.bool, device=dev)
+        if n_pts > 1:
+            new[1:] = (ks[:, 1:] != ks[:, :-1]).any(0)
+        inv = torch.empty_like(order)
+        inv[order] = torch.cumsum(new.long(), 0) - 1
+        first = order[new]  # sorting is stable: the first point of each group in index order
+        return inv, first
+
+    gs, first_s = groups(src_edge, hs, nS)
+    gt, first_t = groups(snk_edge, ht, nT)
+    a2 = torch.zeros(first_s.numel(), dtype=a.dtype, device=dev).index_add_(0, gs, a)
+    b2 = torch.zeros(first_t.numel(), dtype=b.dtype, device=dev).index_add_(0, gt, b)
+    keep = (first_s[gs[i]] == i) & (first_t[gt[j]] == j)
+    return gs[i[keep]], gt[j[keep]], c[keep], src_edge[first_s], a2, snk_edge[first_t], b2
+
+
 def exact_w1(
     csr: CSR,
     u: Tensor,
@@ -320,7 +418,7 @@ def exact_w1(
     q: int,
     *,
     return_plans: bool = False,
-    ball2: Tensor | None = None,
+    table: DistanceTable | None = None,
     small_k: int = 6,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
@@ -341,7 +439,7 @@ def exact_w1(
         raise ValueError("an edge's transport problem is too large for int32 capacities")
 
     i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
-    c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], ball2)
+    c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], table)
     W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
 
     kmin = torch.minimum(cnt_s, cnt_t)
@@ -350,15 +448,25 @@ def exact_w1(
         _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W)
     flow_edges = ~small & (kmin > 0)
 
+    src_edge, a_t, b_t, snk_edge = pr.src_edge, pr.src_mass, pr.snk_mass, pr.snk_edge
+    if not return_plans:
+        keep = flow_edges[src_edge[i]]  # the max-flow only needs the pairs of its edges
+        i, j, c = i[keep], j[keep], c[keep]
+        # merge interchangeable points (same edge, same side, same costs to the other side)
+        i, j, c, src_edge, a_t, snk_edge, b_t = _merge_twins(
+            i, j, c, src_edge, a_t, snk_edge, b_t, flow_edges
+        )
+        nS, nT = src_edge.numel(), snk_edge.numel()
+
     # closure network: 0 = S*, 1 = T*, x2_i = 2 + 2i, x3_i = 3 + 2i, y1_j = 2 + 2nS + 2j, y2_j + 1
-    src_on = flow_edges[pr.src_edge].cpu().numpy()
-    snk_on = flow_edges[pr.snk_edge].cpu().numpy()
-    pair_on = flow_edges[pr.src_edge[i]].cpu().numpy()
+    src_on = flow_edges[src_edge].cpu().numpy()
+    snk_on = flow_edges[snk_edge].cpu().numpy()
+    pair_on = flow_edges[src_edge[i]].cpu().numpy()
     ii = i.cpu().numpy()
     jj = j.cpu().numpy()
     cc = c.cpu().numpy()
-    a = pr.src_mass.cpu().numpy()
-    b = pr.snk_mass.cpu().numpy()
+    a = a_t.cpu().numpy()
+    b = b_t.cpu().numpy()
     x2 = 2 + 2 * np.arange(nS)
     x3 = x2 + 1
     y1 = 2 + 2 * nS + 2 * np.arange(nT)
@@ -381,7 +489,7 @@ def exact_w1(
     fcols = flow.indices[lo:hi]
     fvals = flow.data[lo:hi].astype(np.int64)
     src_of = (fcols - 2) // 2
-    F = np.bincount(pr.src_edge.cpu().numpy()[src_of], weights=fvals, minlength=E)
+    F = np.bincount(src_edge.cpu().numpy()[src_of], weights=fvals, minlength=E)
     F = torch.from_numpy(F.astype(np.int64)).to(dev)
     W = torch.where(flow_edges, 3 * M - F, W)
     w1 = W.to(torch.float64) / pr.scale.clamp(min=1).to(torch.float64)

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from graphsmooth.curvature._exact import alpha_fraction, ball2_keys, exact_w1
+from graphsmooth.curvature._exact import alpha_fraction, distance_table, exact_w1
 from graphsmooth.curvature.bounds import pair_bounds
 from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
 
@@ -124,14 +124,14 @@ def _exact(
     big = int((du * dv).max()) if u.numel() else 1
     max_scale = (2**30) // (3 * max(big, 1))
     p, q = alpha_fraction(alpha, max_scale)
-    ball2 = None
-    if int((deg * deg).sum()) <= 4 * chunk_pairs:
-        ball2 = ball2_keys(csr)
     work = (du + 1) * (dv + 1)
+    table = None
+    if int((deg * deg).sum()) <= 2 * int(work.sum()):  # worth a 2-hop table
+        table = distance_table(csr, chunk_pairs)
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     for lo, hi in tqdm(_chunks(work, chunk_pairs), desc="ORC exact", disable=not verbose):
-        w1, plans = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, ball2=ball2)
+        w1, plans = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table)
         out[lo:hi] = w1.to(out.device)
         if plans is not None:
             plans["edge"] = plans["edge"] + lo
