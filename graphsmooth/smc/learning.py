@@ -95,7 +95,7 @@ def fisher_score(
     method: str = "paris",
     reference: Tensor | None = None,
     num_backward: int = 2,
-    max_trials: int = 32,
+    max_trials: int | None = None,
     generator: torch.Generator | None = None,
 ) -> ScoreEstimate:
     r"""Estimate the score :math:`\nabla_\theta \log p_\theta(y_{0:T-1})` by Fisher's identity.
@@ -115,7 +115,8 @@ def fisher_score(
             :obj:`None`). (default: :obj:`"paris"`)
         reference (Tensor, optional): ``[T, d]`` reference for ``"ppg"``. (default: :obj:`None`)
         num_backward (int): :math:`K`. (default: :obj:`2`)
-        max_trials (int): accept-reject proposals per backward draw. (default: :obj:`32`)
+        max_trials (int, optional): accept-reject proposals per backward draw before the exact
+            fallback (:obj:`None`: :math:`N`). (default: :obj:`None`)
         generator (torch.Generator, optional): random source. (default: :obj:`None`)
     """
     if method not in _ESTIMATORS:

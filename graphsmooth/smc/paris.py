@@ -25,7 +25,7 @@ All :math:`N K` draws advance together: round :math:`r` gives every pending draw
 :math:`b_r = 2^{r}` i.i.d. proposals (:math:`b_1 = 2`) at once and keeps the first accepted one,
 which has the law of the sequential sampler; doubling keeps the number of rounds (the Python
 overhead) logarithmic in ``max_trials``. Once the pending draws :math:`m` are so few that
-:math:`m N \leq 2^{16}`, one exact pass is cheaper than another round and is taken early (this
+:math:`m N \leq 2^{12}`, one exact pass is cheaper than another round and is taken early (this
 changes the cost, never the law of the draws).
 The expected number of trials of the pure rejection sampler can be infinite (Douc et al. 2011;
 Dau & Chopin 2022), so after ``max_trials`` rounds the draws still pending are taken exactly
@@ -74,7 +74,7 @@ AdditiveFunctional = Callable[[int, "Tensor | None", Tensor], Tensor]
 BACKWARD_METHODS = ("rejection", "sampling", "exact")
 
 _CHUNK_ELEMENTS = 1 << 22
-_SWITCH_ELEMENTS = 1 << 16
+_SWITCH_ELEMENTS = 1 << 12
 
 
 @dataclass
@@ -105,6 +105,24 @@ def backward_kernel_log(
     return logits - torch.logsumexp(logits, 1, keepdim=True)
 
 
+def _categorical(cdf: Tensor, num: int, generator) -> Tensor:
+    """``num`` i.i.d. draws from the unnormalised cumulative weights ``cdf``.
+
+    Large batches search *sorted* uniforms (order statistics from exponential spacings, O(num))
+    and then shuffle them with a random permutation: the binary searches are then cache
+    friendly (about 3x faster than unsorted queries on CPU) and the draws stay i.i.d.
+    """
+    dev, dtype = cdf.device, cdf.dtype
+    if num < 4096:
+        u = torch.rand(num, generator=generator, dtype=dtype, device=dev)
+        return torch.searchsorted(cdf, u * cdf[-1], right=True).clamp_(max=cdf.numel() - 1)
+    e = torch.rand(num + 1, generator=generator, dtype=dtype, device=dev).log_().neg_()
+    s = torch.cumsum(e, 0)
+    u = s[:-1] * (cdf[-1] / s[-1])
+    idx = torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.numel() - 1)
+    return idx[torch.randperm(num, generator=generator, device=dev)]
+
+
 def _exact_draws(
     model, t, prev_particles, prev_log_weights, x, generator
 ) -> Tensor:  # one exact draw per row of x, chunked over rows
@@ -113,8 +131,10 @@ def _exact_draws(
     rows = max(1, _CHUNK_ELEMENTS // max(n, 1))
     for start in range(0, x.shape[0], rows):
         xs = x[start : start + rows]
-        logk = backward_kernel_log(model, t, prev_particles, prev_log_weights, xs)
-        cdf = torch.cumsum(torch.exp(logk), 1)
+        logits = prev_log_weights + model.transition_log_density(
+            t, prev_particles.unsqueeze(0), xs.unsqueeze(1)
+        )
+        cdf = torch.cumsum(torch.exp(logits - logits.max(1, keepdim=True).values), 1)
         u = torch.rand(xs.shape[0], 1, generator=generator, dtype=cdf.dtype, device=cdf.device)
         idx = torch.searchsorted(cdf, u * cdf[:, -1:], right=True).squeeze(1)
         out[start : start + rows] = idx.clamp_(max=n - 1)
@@ -129,7 +149,7 @@ def backward_sample(
     particles: Tensor,
     num_backward: int = 2,
     *,
-    max_trials: int = 32,
+    max_trials: int | None = None,
     exact: bool = False,
     generator: torch.Generator | None = None,
 ) -> BackwardDraws:
@@ -145,8 +165,11 @@ def backward_sample(
         prev_log_weights (Tensor): :math:`\log\omega_{t-1}`, ``[N_prev]`` (normalised or not).
         particles (Tensor): :math:`\xi_t`, ``[N, d]``.
         num_backward (int): :math:`K`. (default: :obj:`2`)
-        max_trials (int): accept-reject proposals per draw before the exact fallback; ``0``
-            means all exact. (default: :obj:`32`)
+        max_trials (int, optional): accept-reject proposals per draw before the exact
+            fallback; ``0`` means all exact; :obj:`None` means ``max(16, N_prev // 8)``: like
+            Dau & Chopin's (2022) cap of ``N`` it bounds the expected cost of a draw by O(N),
+            scaled by the measured cost ratio of one vectorised proposal to one row of the
+            exact kernel (about 8 on CPU). (default: :obj:`None`)
         exact (bool): draw every index exactly (O(N^2)). (default: :obj:`False`)
         generator (torch.Generator, optional): random source. (default: :obj:`None`)
 
@@ -166,6 +189,8 @@ def _backward_sample(
 ) -> BackwardDraws:  # fmt: skip
     n, k = particles.shape[0], num_backward
     n_prev = prev_particles.shape[0]
+    if max_trials is None:
+        max_trials = max(16, n_prev // 8)
     total = n * k
     device = particles.device
     idx = torch.empty(total, dtype=torch.long, device=device)
@@ -185,8 +210,7 @@ def _backward_sample(
             b = min(batch, max_trials - used)
             used, batch = used + b, 2 * batch
             proposals += m * b
-            u = torch.rand(m, b, generator=generator, dtype=dtype, device=device)
-            cand = torch.searchsorted(cdf, u * cdf[-1], right=True).clamp_(max=n_prev - 1)
+            cand = _categorical(cdf, m * b, generator).view(m, b)
             target = particles[pending // k].unsqueeze(1)
             excess = model.transition_log_density(t, prev_particles[cand], target) - bound
             if float(excess.max()) > tol:
@@ -221,7 +245,7 @@ def paris_update(
     num_backward: int = 2,
     *,
     backward: str = "rejection",
-    max_trials: int = 32,
+    max_trials: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, BackwardDraws | None]:
     r"""One PaRIS update :math:`\tau_{t-1} \mapsto \tau_t` for a given particle system.
@@ -337,7 +361,7 @@ def paris(
     *,
     num_backward: int = 2,
     backward: str = "rejection",
-    max_trials: int = 32,
+    max_trials: int | None = None,
     resampling: str = "systematic",
     ess_threshold: float = 0.5,
     reference: Tensor | None = None,
@@ -357,8 +381,9 @@ def paris(
             recommended). (default: :obj:`2`)
         backward (str): ``"rejection"`` (hybrid accept-reject), ``"sampling"`` (exact O(N^2)
             draws) or ``"exact"`` (O(N^2) marginalised, no draws). (default: :obj:`"rejection"`)
-        max_trials (int): accept-reject proposals per draw before the exact fallback.
-            (default: :obj:`32`)
+        max_trials (int, optional): accept-reject proposals per draw before the exact
+            fallback (:obj:`None`: ``max(16, N // 8)``, see :func:`backward_sample`).
+            (default: :obj:`None`)
         resampling (str): resampling scheme name. (default: :obj:`"systematic"`)
         ess_threshold (float): ESS fraction triggering resampling. (default: :obj:`0.5`)
         reference (Tensor, optional): ``[T, d]`` frozen trajectory (conditional SMC, as in
@@ -370,7 +395,7 @@ def paris(
     """
     if num_backward < 1:
         raise ValueError(f"paris: num_backward must be >= 1, got {num_backward}")
-    if max_trials < 0:
+    if max_trials is not None and max_trials < 0:
         raise ValueError(f"paris: max_trials must be >= 0, got {max_trials}")
     if backward not in BACKWARD_METHODS:
         raise ValueError(

@@ -76,7 +76,7 @@ def ppg_sweep(
     reference: Tensor | None,
     *,
     num_backward: int = 2,
-    max_trials: int = 32,
+    max_trials: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One PPG sweep: returns ``(estimate [F], next_reference [T, d], log_likelihood)``.
@@ -111,7 +111,7 @@ def ppg(
     *,
     burn_in: int = 0,
     num_backward: int = 2,
-    max_trials: int = 32,
+    max_trials: int | None = None,
     reference: Tensor | None = None,
     generator: torch.Generator | None = None,
     verbose: bool = False,
@@ -126,7 +126,8 @@ def ppg(
         num_iterations (int): number of conditional sweeps :math:`k \geq 1`.
         burn_in (int): sweeps :math:`k_0 < k` left out of the average. (default: :obj:`0`)
         num_backward (int): :math:`K`. (default: :obj:`2`)
-        max_trials (int): accept-reject proposals per backward draw. (default: :obj:`32`)
+        max_trials (int, optional): accept-reject proposals per backward draw before the exact
+            fallback (:obj:`None`: :math:`N`). (default: :obj:`None`)
         reference (Tensor, optional): ``[T, d]`` initial reference; drawn from an
             unconditional PaRIS run (not counted in ``num_iterations``) when
             :obj:`None`. (default: :obj:`None`)
