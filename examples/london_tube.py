@@ -6,17 +6,17 @@
     y_in(i)  ~ Pois(lambda_in(i)  * sum_j X(i, j)),
     y_out(i) ~ Pois(lambda_out(i) * sum_j X(j, i)),
 
-with X(i, j) taking L numeric values (``--values``; default {0, 1, 2, 4, 8}, chosen by the
+with X(i, j) taking L numeric values (``--values``; default {0, 1, 2, 4, 8, 16}, chosen by the
 training-days one-step RMSE, see docs/fhmm.md). Parameters (per-chain transition matrices and initial laws,
 per-factor rates) are fitted by EM with the Graph Smoother (m = 0, singleton blocks) on
 Monday-Wednesday. On Thursday-Friday the Graph Filter gives one-step posterior predictive
 means and 95% bands; RMSE is compared with the per-time-of-day training mean and with
 persistence (last observed value).
 
-Run (about two minutes on 2 shared cores):
+Run (about five minutes on 2 shared, busy cores):
 
     GRAPHSMOOTH_DATA=/path/to/data PYTHONPATH=. python examples/london_tube.py \
-        --values 0,1,2,4,8 --iterations 20 --plot docs/img/fhmm_tube.png --out tube.jsonl
+        --values 0,1,2,4,8,16 --iterations 20 --plot docs/img/fhmm_tube.png --out tube.jsonl
 """
 
 from __future__ import annotations
