@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--root", default=None, help="data root (default: $GRAPHSMOOTH_DATA)")
     ap.add_argument(
         "--values",
-        default="0,1,2,4,8",
+        default="0,1,2,4,8,16",
         help="comma-separated state values of each chain (L of them)",
     )
     ap.add_argument("--iterations", type=int, default=30, help="EM iterations")
