@@ -166,6 +166,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads for ours")
     ap.add_argument("--bounds", action="store_true", help="also time method='bounds'")
     ap.add_argument("--jsonl", default="bench_curvature.jsonl")
+    ap.add_argument("--lcp", nargs="*", default=[], help="graph datasets: time LCP on all graphs")
+    ap.add_argument("--table", nargs="*", help="print a markdown table of these JSONL files")
     # worker mode
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--graph", help=argparse.SUPPRESS)
@@ -177,7 +179,12 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
+    if args.table:
+        print(markdown_table(args.table))
+        return
 
+    for name in args.lcp:
+        bench_lcp(name, args.repeats, args.threads, args.jsonl)
     done = set()
     if os.path.exists(args.jsonl):
         with open(args.jsonl) as fh:
@@ -243,6 +250,91 @@ def main() -> None:
             for row in rows:
                 if row["graph"] == graph and row["alpha"] == alpha:
                     print(fmt(row), flush=True)
+
+
+def bench_lcp(name: str, repeats: int, threads: int, jsonl: str) -> None:
+    """LCP of every graph of a graph dataset: one batched call vs one call per graph."""
+    import torch
+
+    from graphsmooth.curvature import LocalCurvatureProfile
+    from graphsmooth.data import load_dataset
+
+    torch.set_num_threads(threads)
+    ds = load_dataset(name)
+    graphs = [ds[i] for i in range(len(ds))]
+    for method in ("exact", "combinatorial"):
+        T = LocalCurvatureProfile(method=method)
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            T.transform_list(graphs)
+            times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for g in graphs:
+            T(g.clone())
+        per_graph = time.perf_counter() - t
+        row = {
+            "lcp": name,
+            "graphs": len(graphs),
+            "method": method,
+            "batched_seconds_median": statistics.median(times),
+            "batched_seconds_all": times,
+            "per_graph_calls_seconds": per_graph,
+        }
+        with open(jsonl, "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        print(
+            f"LCP {name} ({len(graphs)} graphs, {method}): batched {row['batched_seconds_median']:.2f} s "
+            f"(median of {repeats}), one call per graph {per_graph:.2f} s",
+            flush=True,
+        )
+
+
+def markdown_table(paths) -> str:
+    rows = []
+    for p in paths:
+        with open(p) as fh:
+            rows += [json.loads(line) for line in fh if line.strip()]
+    out = [
+        "| graph | undirected edges | alpha | ours exact (median) | ours peak RSS | "
+        "GraphRicciCurvature OTD | ratio | max abs diff | POT loop | ratio | max abs diff | "
+        "bounds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    key = {}
+    for r in rows:
+        if "graph" in r:
+            key.setdefault((r["graph"], r["alpha"]), {})[r["peer"]] = r
+
+    def peer_cells(r):
+        if r is None:
+            return ["—", "—", "—"]
+        if r.get("status") != "ok":
+            return [r["status"], "—", "—"]
+        return [
+            f"{r['seconds']:.2f} s",
+            f"{r.get('ratio_peer_over_ours', float('nan')):.1f}x",
+            f"{r.get('max_abs_diff', float('nan')):.1e}",
+        ]
+
+    for (graph, alpha), d in key.items():
+        o = d.get("ours", {})
+        sec = o.get("seconds_median")
+        cells = [graph, str(o.get("edges", "")), str(alpha)]
+        cells.append(f"{sec:.2f} s" if sec is not None else o.get("status", "—"))
+        cells.append(f"{o['peak_mib']:.0f} MiB" if o.get("peak_mib") else "—")
+        cells += peer_cells(d.get("grc")) + peer_cells(d.get("pot"))
+        b = d.get("bounds")
+        cells.append(f"{b['seconds']:.2f} s" if b and b.get("status") == "ok" else "—")
+        out.append("| " + " | ".join(cells) + " |")
+    for r in rows:
+        if "lcp" in r:
+            out.append(
+                f"\nLCP {r['lcp']} ({r['graphs']} graphs, {r['method']}): batched "
+                f"{r['batched_seconds_median']:.2f} s (median of {len(r['batched_seconds_all'])}), "
+                f"one call per graph {r['per_graph_calls_seconds']:.2f} s"
+            )
+    return "\n".join(out)
 
 
 def fmt(r) -> str:

@@ -228,7 +228,7 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
     """The cheapest :class:`DistanceTable` for this graph, or ``None`` (per-pair tests)."""
     n = csr.num_nodes
     ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
-    if ball > 8 * budget_pairs:
+    if ball > max(8 * budget_pairs, 80_000_000):  # ~ a few GiB while building: per-pair tests
         return None
     if n * n // 32 <= 256 * 2**20:
         return DistanceTable(csr, "bitmap")
