@@ -65,6 +65,9 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=30, help="EM iterations")
     ap.add_argument("--m", type=int, default=0, help="Graph Filter locality radius")
     ap.add_argument("--threads", type=int, default=1, help="torch threads")
+    ap.add_argument(
+        "--max-local-states", type=int, default=2**16, help="largest L^|N_v^m(K)| accepted"
+    )
     ap.add_argument("--plot", default=None, help="save the predictive plot here")
     ap.add_argument("--out", default=None, help="append a JSON line of results here")
     args = ap.parse_args()
@@ -73,9 +76,9 @@ def main() -> None:
     tube = load_tube(args.root)
     values = torch.tensor([float(v) for v in args.values.split(",")], dtype=torch.float64)
     model0 = initial_model(tube, values)
-    plan = graph_filter_plan(model0, args.m)
+    plan = graph_filter_plan(model0, args.m, max_local_states=args.max_local_states)
     t0 = time.perf_counter()
-    fit = fit_em(model0, tube.Y_train, args.iterations, m=args.m)
+    fit = fit_em(model0, tube.Y_train, args.iterations, plan=plan)
     t_em = time.perf_counter() - t0
     model = fit.model
 

@@ -43,7 +43,7 @@ from graphsmooth.hmm.factorial import (
     _replace_factors,
     check_observations,
 )
-from graphsmooth.hmm.graph_filter import graph_filter_plan, graph_smoother
+from graphsmooth.hmm.graph_filter import GraphFilterPlan, graph_filter_plan, graph_smoother
 
 __all__ = ["EMResult", "fit_em", "m_step"]
 
@@ -152,6 +152,7 @@ def fit_em(
     tie_emission: bool = False,
     tol: float | None = None,
     track_likelihood: bool = False,
+    plan: GraphFilterPlan | None = None,
     verbose: bool = False,
 ) -> EMResult:
     r"""Fit a factorial HMM by EM with the Graph Smoother (or exact smoother) E-step.
@@ -173,6 +174,9 @@ def fit_em(
             (default: ``None``: run all iterations)
         track_likelihood (bool): record the exact log-likelihood after each iteration (small
             models only). (default: ``False``)
+        plan (GraphFilterPlan, optional): a precomputed :func:`graph_filter_plan` for the Graph
+            Smoother (e.g. built with a larger ``max_local_states``); then ``m`` and ``blocks``
+            are ignored. (default: ``None``)
         verbose (bool): progress bar. (default: ``False``)
 
     Returns:
@@ -183,7 +187,8 @@ def fit_em(
     if isinstance(num_iterations, bool) or not isinstance(num_iterations, int):
         raise ValueError("num_iterations must be an int")
     y = check_observations(model, y)
-    plan = graph_filter_plan(model, m, blocks) if e_step == "graph" else None
+    if e_step == "graph" and plan is None:
+        plan = graph_filter_plan(model, m, blocks)
     lls: list[float] = []
     if track_likelihood:
         lls.append(float(exact_filter(model, y).log_likelihood))

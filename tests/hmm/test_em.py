@@ -110,3 +110,17 @@ def test_em_with_exact_smoother_input_matches(gen):
     b = fit_em(model, y, 1, e_step="exact").model
     torch.testing.assert_close(a.transition, b.transition)
     torch.testing.assert_close(a.factors.c, b.factors.c)
+
+
+def test_fit_em_accepts_a_plan(gen):
+    from graphsmooth.hmm import graph_filter_plan
+
+    model = gaussian_chain(4)
+    _, y = simulate_fhmm(model, 30, gen)
+    a = fit_em(model, y, 2, blocks=[[0, 1, 2, 3]]).model
+    b = fit_em(model, y, 2, plan=graph_filter_plan(model, 0, [[0, 1, 2, 3]])).model
+    torch.testing.assert_close(a.transition, b.transition, atol=0, rtol=0)
+    c = fit_em(model, y, 2, e_step="exact").model  # one block = exact smoother
+    torch.testing.assert_close(a.transition, c.transition, atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match="e_step"):
+        fit_em(model, y, 1, e_step="approx")
