@@ -201,19 +201,19 @@ class PoissonFactors(_Factors):
 class CallableFactors(_Factors):
     r"""User-supplied factor log-likelihoods.
 
-    ``log_prob(y, values, factors)`` receives ``y [T, G]`` (the columns of the ``G`` factors
+    ``log_prob_fn(y, values, factors)`` receives ``y [T, G]`` (the columns of the ``G`` factors
     ``factors`` (``long [G]``), all with the same scope size ``s``) and ``values [G, C, s]``, the
     state values of the scope components for every one of the :math:`C = L^s` configurations
     (first scope component most significant), and returns ``[T, G, C]`` log-likelihoods.
-    ``sample(values [T, F, S], generator) -> y [T, F]`` is optional (for :func:`simulate_fhmm`;
+    ``sample_fn(values [T, F, S], generator) -> y [T, F]`` is optional (for :func:`simulate_fhmm`;
     ``S`` is the largest scope, padded with zeros).
 
     EM keeps callable factors fixed (no M-step for their parameters).
 
     Args:
         scopes (list of lists or torch.Tensor): component indices of each factor.
-        log_prob (callable): the log-likelihood described above.
-        sample (callable, optional): a sampler, see above. (default: ``None``)
+        log_prob_fn (callable): the log-likelihood described above.
+        sample_fn (callable, optional): a sampler, see above. (default: ``None``)
     """
 
     log_prob_fn: Callable[[Tensor, Tensor, Tensor], Tensor] | None = None
