@@ -367,3 +367,34 @@ def test_transform_identity_repr_pickle():
     assert t != BORF(2, 3, 2)
     with pytest.raises(ValueError, match="alpha"):
         BORF(alpha=-0.1)
+
+
+# ------------------------------------------------------------------------------ real data
+
+
+@pytest.mark.data
+def test_real_datasets(data_root):
+    from graphsmooth.data import load_dataset
+
+    texas = load_dataset("Texas", root=data_root)[0]
+    settings = borf_defaults("Texas")
+    with pytest.warns(UserWarning, match="directed"):  # WebKB graphs are directed
+        res = borf(texas.edge_index, texas.num_nodes, **settings)
+    assert len(res.batches) == 3
+    for rec in res.batches:
+        assert 0 < rec.added.size(1) <= 30 and rec.removed.size(1) == 10
+    out = res.edge_index
+    assert pairs_of(out) == {(b, a) for a, b in out.t().tolist() if a > b}
+    # every negative edge is no less curved than every edge left out of the selection
+    rec = res.batches[0]
+    assert float(rec.negative_curvature.max()) <= float(rec.curvature.kthvalue(31).values)
+
+    mutag = load_dataset("MUTAG", root=data_root)
+    graphs = [mutag[i] for i in range(10)]
+    t = BORF.for_dataset("MUTAG")
+    one = [t(g) for g in graphs]
+    many = t.transform_list(graphs)
+    for a, b in zip(one, many, strict=True):
+        assert torch.equal(a.edge_index, b.edge_index)
+        assert torch.equal(a.edge_attr, b.edge_attr)  # MUTAG's bond types follow their edges
+        assert a.edge_attr.size(0) == a.edge_index.size(1)
