@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import small_model
 
 from graphsmooth.data.sequences import simulate_fhmm
 from graphsmooth.hmm import (
@@ -15,6 +14,7 @@ from graphsmooth.hmm import (
     gaussian_chain,
     m_step,
 )
+from tests.hmm.helpers import small_model
 
 
 def test_poisson_exact_em_is_monotone(gen):

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 import torch
-from conftest import np_model, small_model
-from reference import brute_filter, configs, joint_loglik_table, path_posterior
 
 from graphsmooth.data.sequences import simulate_fhmm
 from graphsmooth.hmm import exact_filter, exact_smoother, gaussian_chain
+from tests.hmm.helpers import np_model, small_model
+from tests.hmm.reference import brute_filter, configs, joint_loglik_table, path_posterior
 
 
 @pytest.mark.parametrize(

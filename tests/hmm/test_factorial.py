@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 import torch
-from conftest import small_model
 from scipy import stats
 
 from graphsmooth.hmm import (
@@ -15,6 +14,7 @@ from graphsmooth.hmm import (
     factor_log_tables,
     gaussian_chain,
 )
+from tests.hmm.helpers import small_model
 
 
 def test_chain_scopes_and_factor_graph():

@@ -1,8 +1,6 @@
 import numpy as np
 import pytest
 import torch
-from conftest import np_model, small_model
-from reference import neighbourhoods, ref_graph_filter, ref_graph_smoother
 
 from graphsmooth.data.sequences import simulate_fhmm
 from graphsmooth.hmm import (
@@ -16,6 +14,8 @@ from graphsmooth.hmm import (
     graph_smoother,
     one_step_predictive,
 )
+from tests.hmm.helpers import np_model, small_model
+from tests.hmm.reference import neighbourhoods, ref_graph_filter, ref_graph_smoother
 
 
 @pytest.mark.parametrize("kind,M,L", [("gaussian", 5, 2), ("poisson", 4, 3)])

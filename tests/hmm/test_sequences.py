@@ -1,5 +1,3 @@
-import os
-
 import pytest
 import torch
 
@@ -36,8 +34,8 @@ def test_simulate_poisson_and_callable():
 
 
 @pytest.mark.data
-def test_load_tube():
-    tube = load_tube(os.environ.get("GRAPHSMOOTH_DATA", "/nonexistent"))
+def test_load_tube(data_root):
+    tube = load_tube(data_root)
     assert tube.Y_train.shape == (435, 40) and tube.Y_test.shape == (290, 40)
     assert tube.num_chains == 48 and tube.num_factors == 40
     counts = torch.zeros(48, dtype=torch.long)
