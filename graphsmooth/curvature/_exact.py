@@ -36,6 +36,7 @@ arcs (:math:`\varphi_s - \psi_t = c_{st}`) gives an optimal coupling (complement
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 import numpy as np
@@ -259,13 +260,17 @@ def _dual_table(k: int, device) -> Tensor:
     return grid[grid.min(1).values == 0]
 
 
+@functools.lru_cache(maxsize=32)
 def _profile_table(k: int, device) -> tuple[Tensor, Tensor]:
     r"""Dual potentials :math:`\psi \in \{0,1,2\}^k` with :math:`\min \psi = 0` (``[D, k]``) and
     the table ``[3^k, D]`` of :math:`\min_z (\psi_z + c_z)` for every cost profile
-    :math:`c \in \{1,2,3\}^k` (profile code :math:`\sum_z (c_z - 1) 3^z`)."""
+    :math:`c \in \{1,2,3\}^k` (profile code :math:`\sum_z (c_z - 1) 3^z`). Cached."""
     psi = _dual_table(k, device)
     prof = torch.cartesian_prod(*[torch.arange(3, device=device)] * k).reshape(-1, k).flip(1) + 1
-    return psi, (prof[:, None, :] + psi[None, :, :]).amin(2)
+    table = prof[:, None, 0] + psi[None, :, 0]
+    for z in range(1, k):
+        table = torch.minimum(table, prof[:, None, z] + psi[None, :, z])
+    return psi, table
 
 
 def solve_small(
