@@ -25,6 +25,12 @@ def _run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted; finished trials are saved, run the same command again to resume",
+            file=sys.stderr,
+        )
+        return 130
     print(result.table)
     print((result.output / "timing.txt").read_text().strip())
     print(
