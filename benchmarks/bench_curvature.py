@@ -190,7 +190,8 @@ def main() -> None:
         with open(args.jsonl) as fh:
             for line in fh:
                 r = json.loads(line)
-                done.add((r["graph"], r["alpha"], r["peer"]))
+                if "graph" in r:
+                    done.add((r["graph"], r["alpha"], r["peer"]))
     rows = []
     for graph in args.graphs:
         import torch
