@@ -1,0 +1,17 @@
+import pytest
+
+from graphsmooth.bench.config import ConfigError
+from graphsmooth.bench.tasks import get_task
+
+
+def test_smoothing_task_runs_against_kalman():
+    task = get_task("smoothing")
+    cfg = task.Config(task="smoothing", method="ppg", num_particles=8, num_steps=10,
+                      ppg_sweeps=3, ppg_burn_in=1, seeds=[0])  # fmt: skip
+    out = task.run_trial(cfg, task.trials(cfg)[0])
+    assert set(out) >= {"abs_error", "error", "cpu_s", "exact"}
+    assert out["abs_error"] == pytest.approx(abs(out["error"]))
+    assert out["abs_error"] < 0.5 * out["exact"]  # E[sum x^2] > 0, a rough sanity bound
+    assert task.labels(cfg)[0].startswith("ppg N=8")
+    with pytest.raises(ConfigError):
+        task.Config(task="smoothing", method="ffbs")
