@@ -118,8 +118,9 @@ def knn_graph(
     p = pos.to(torch.float64)
     d2 = torch.cdist(p, p).pow(2)
     d2.fill_diagonal_(float("inf"))
-    # stable tie-break by index: sort by (distance, index)
-    dist_k, nbr = torch.topk(d2, k, dim=1, largest=False, sorted=True)
+    # ties broken by the lower index (as MATLAB's knnsearch): a stable sort, not topk
+    d2s, order = torch.sort(d2, dim=1, stable=True)
+    dist_k, nbr = d2s[:, :k], order[:, :k]
     dist_k = dist_k.clamp(min=0).sqrt()
     if sigma is None:
         sigma = float(dist_k.mean())

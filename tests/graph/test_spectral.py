@@ -100,3 +100,16 @@ def test_conversions_roundtrip():
     assert torch.all(w2 == 1)
     with pytest.raises(ValueError, match="square"):
         from_scipy(sp.random(3, 4, density=0.5))
+
+
+def test_knn_graph_breaks_ties_by_lower_index():
+    # a regular grid has many equal distances; neighbours must be the lowest-index ones
+    xs, ys = torch.meshgrid(torch.arange(5.0), torch.arange(5.0), indexing="ij")
+    pos = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)
+    ei, _ = knn_graph(pos, 2, symmetrize="min", sigma=1.0)
+    D = torch.cdist(pos, pos)
+    D.fill_diagonal_(float("inf"))
+    for i in range(25):
+        order = sorted(range(25), key=lambda j: (float(D[i, j]), j))[:2]
+        mutual = {j for j in order if i in sorted(range(25), key=lambda t: (float(D[j, t]), t))[:2]}
+        assert set(ei[1][ei[0] == i].tolist()) == mutual
