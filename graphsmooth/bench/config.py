@@ -103,7 +103,6 @@ class RunConfig:
 
 # Fields that identify where/how a run happens but not what it computes: excluded from trial keys.
 NON_SEMANTIC = ("name", "description", "output", "device")
-TRIAL_LIST_FIELDS = ("seeds", "trials")
 
 
 def _type_name(tp) -> str:
@@ -319,10 +318,6 @@ def config_hash(point, trial: dict | None = None, length: int = 16) -> str:
     """Stable hash of a sweep point's semantic fields (not name/output/device) and a trial."""
     data = to_dict(point)
     for k in NON_SEMANTIC:
-        data.pop(k, None)
-    # the trial dict carries its own seed: the run-level seed list must not key a trial, so that
-    # adding seeds to a config (e.g. 10 -> 100 trials) keeps every finished trial
-    for k in TRIAL_LIST_FIELDS:
         data.pop(k, None)
     payload = json.dumps({"config": data, "trial": trial or {}}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:length]

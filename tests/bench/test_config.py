@@ -192,14 +192,3 @@ def test_trial_enumeration_per_protocol(tmp_path):
     _, trials = plan(load_config(node))
     assert len(trials) == 10 * 3 and trials[-1].trial == {"split": 9, "seed": 2}
     assert len({t.key for t in trials}) == 30
-
-
-def test_trial_keys_do_not_depend_on_the_seed_list():
-    from graphsmooth.bench.config import config_hash, expand, load_config
-
-    base = {"task": "node_classification", "dataset": {"name": "csbm"}, "model": {"name": "gcn"}}
-    pa = expand(load_config({**base, "trials": 2}))[0][0]
-    pb = expand(load_config({**base, "seeds": [0, 1, 2, 3]}))[0][0]
-    # growing the seed list keeps the keys of finished trials
-    assert config_hash(pa, {"seed": 1}) == config_hash(pb, {"seed": 1})
-    assert config_hash(pa, {"seed": 1}) != config_hash(pa, {"seed": 2})
