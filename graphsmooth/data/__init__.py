@@ -42,6 +42,8 @@ _LAZY = {
     "edge_homophily": "graphsmooth.data.synthetic",
     "load_timegnn_signal": "graphsmooth.data.signals",
     "load_tube": "graphsmooth.data.sequences",
+    "TubeData": "graphsmooth.data.sequences",
+    "simulate_fhmm": "graphsmooth.data.sequences",
 }
 
 __all__ = sorted(_LAZY)
