@@ -94,13 +94,14 @@ def cmd_train(args: argparse.Namespace) -> None:
                     for seed in args.seeds:
                         key = f"{name}|{model_name}|L{layers}|h{args.hidden}|d{args.dropout}"
                         key += f"|wd{args.weight_decay}|s{seed}|split{split}|ep{args.max_epochs}"
-                        key += f"|p{args.patience}|ld{args.layer_dropout}"
+                        key += f"|p{args.patience}|ld{args.layer_dropout}|w{args.omega_init}"
                         if key in done:
                             continue
                         seed_everything(seed)
                         opts = {"heads": args.heads} if model_name.endswith("gat") else {}
                         if model_name.startswith("omega"):
                             opts["cached"] = True
+                            opts["omega_init"] = args.omega_init
                             if args.layer_dropout is not None:
                                 opts["layer_dropout"] = args.layer_dropout
                         model = build_model(
@@ -131,6 +132,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                             "dataset": name,
                             "model": model_name,
                             "layers": layers,
+                            "layer_dropout": args.layer_dropout,
+                            "omega_init": args.omega_init,
                             "seed": seed,
                             "split": split,
                             **res,
@@ -153,9 +156,16 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def _read(paths) -> list[dict]:
+    """Records of the JSONL files; ``model`` gets a suffix for non-default settings."""
     rows = []
     for p in paths:
         rows += [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
+    for r in rows:
+        if "|ld0.0" in r["key"]:
+            r["model"] += " (no layer dropout)"
+        w = r.get("omega_init", 1.0)
+        if w != 1.0:
+            r["model"] += f" (omega init {w})"
     return rows
 
 
@@ -307,6 +317,7 @@ def main() -> None:
     t.add_argument("--heads", type=int, default=8)
     t.add_argument("--dropout", type=float, default=0.6)
     t.add_argument("--layer-dropout", type=float, default=None)
+    t.add_argument("--omega-init", type=float, default=1.0)
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--weight-decay", type=float, default=1e-5)
     t.add_argument("--max-epochs", type=int, default=300)
