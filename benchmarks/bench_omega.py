@@ -30,7 +30,9 @@ from graphsmooth.nn.omega_models import OmegaGAT, OmegaGCN
 class PeerNet(nn.Module):
     """Opening linear -> L x (PyG conv -> ReLU) -> closing linear, dropout as in OmegaNet."""
 
-    def __init__(self, conv: str, in_channels, out_channels, hidden, layers, dropout, heads, cached):
+    def __init__(
+        self, conv: str, in_channels, out_channels, hidden, layers, dropout, heads, cached
+    ):
         super().__init__()
         self.dropout = dropout
         self.lin_open = nn.Linear(in_channels, hidden)
@@ -105,7 +107,9 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(args.threads)
 
-    header = f"{'dataset':9} {'model':18} {'L':>3} {'ours ms':>9} {'peer ms':>9} {'ratio':>6}  target"
+    header = (
+        f"{'dataset':9} {'model':18} {'L':>3} {'ours ms':>9} {'peer ms':>9} {'ratio':>6}  target"
+    )
     print(header)
     print("-" * len(header))
     for name in args.datasets:
