@@ -28,7 +28,13 @@ from .functionals import (
     state_sum,
 )
 from .kalman import KalmanSmoothing, kalman_smoother
-from .learning import LearningResult, fisher_score, markov_score_climbing, score_ascent
+from .learning import (
+    LearningResult,
+    ScoreEstimate,
+    fisher_score,
+    markov_score_climbing,
+    score_ascent,
+)
 from .models import (
     GrowthModel,
     LinearGaussian,
@@ -37,7 +43,7 @@ from .models import (
     StochasticVolatility,
     simulate,
 )
-from .paris import ParisResult, backward_sample, paris, paris_update
+from .paris import ParisHistory, ParisResult, backward_sample, paris, paris_update
 from .ppg import PPGResult, ppg, ppg_sweep
 
 __all__ = [
@@ -65,12 +71,14 @@ __all__ = [
     "paris_update",
     "backward_sample",
     "ParisResult",
+    "ParisHistory",
     "ppg",
     "ppg_sweep",
     "PPGResult",
     "score_ascent",
     "markov_score_climbing",
     "LearningResult",
+    "ScoreEstimate",
     "kalman_smoother",
     "KalmanSmoothing",
 ]
