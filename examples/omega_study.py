@@ -234,7 +234,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
             for col in range(4):
                 axes[di, col].set_xscale("log", base=2)
                 axes[di, col].set_xlabel("layers")
-                axes[di, col].legend()
+                axes[di, col].legend(fontsize=6)
             for col in (1, 2, 3):
                 axes[di, col].set_yscale("log")
         fig.tight_layout()
