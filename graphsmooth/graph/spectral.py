@@ -145,34 +145,54 @@ def dirichlet_energy(
     x: Tensor,
     edge_index: Tensor,
     edge_weight: Tensor | None = None,
+    num_nodes: int | None = None,
     normalization: str | None = None,
+    reduction: str = "sum",
 ) -> Tensor:
-    r"""Dirichlet energy of node features :math:`X`.
+    r"""Dirichlet energy of node features, :math:`\operatorname{tr}(X^\top L X)`.
+
+    ``edge_index`` lists every undirected edge in both directions (PyG convention), so
 
     .. math::
-        E(X) = \frac{1}{2} \sum_{(i, j)} w_{ij}\,
-        \left\lVert \frac{x_i}{\sqrt{\tilde d_i}} - \frac{x_j}{\sqrt{\tilde d_j}} \right\rVert^2
+        E(X) = \frac{1}{2} \sum_{(j, i) \in \mathcal{E}} w_{ij}
+        \left\| \frac{x_i}{\sqrt{\delta_i}} - \frac{x_j}{\sqrt{\delta_j}} \right\|^2
 
-    over the columns of ``edge_index`` (both directions of an undirected edge, so this equals
-    :math:`\operatorname{tr}(X^\top L X)` for ``normalization=None``, where
-    :math:`\tilde d_i = 1`); with ``normalization="sym"``, :math:`\tilde d_i = 1 + d_i` (the
-    degree with a self loop, as in over-smoothing studies; Cai & Wang 2020, Rusch et al. 2023).
+    with :math:`\delta \equiv 1` for ``normalization=None`` (combinatorial Laplacian
+    :math:`D - W`) and :math:`\delta_i = 1 + d_i` for ``"sym"`` (the Laplacian of the GCN operator
+    :math:`I - \hat D^{-1/2} \hat A \hat D^{-1/2}`, as in Cai & Wang 2020 and Rusch et al. 2023).
+    Over-smoothing shows as this energy decaying to zero with depth. Self loops are ignored.
+
+    Args:
+        x (torch.Tensor): ``[N, C]`` features.
+        edge_index (torch.Tensor): ``[2, E]``, both directions of each undirected edge.
+        edge_weight (torch.Tensor, optional): ``[E]`` weights. (default: ``None`` = ones)
+        num_nodes (int, optional): :math:`N`. (default: ``x.size(0)``)
+        normalization (str, optional): ``None`` or ``"sym"``. (default: ``None``)
+        reduction (str): ``"sum"`` for the trace, ``"mean"`` divides it by :math:`N`.
+            (default: ``"sum"``)
+
+    Returns:
+        torch.Tensor: a scalar (differentiable in ``x``).
     """
     if normalization not in (None, "sym"):
-        raise ValueError(f"normalization must be None or 'sym', got {normalization!r}")
-    n = check_edge_index(edge_index, x.size(0), edge_weight)
-    ei = edge_index.long()
-    xs = x
-    if normalization == "sym":
-        deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add_(
-            0,
-            ei[0],
-            torch.ones(ei.size(1), dtype=x.dtype, device=x.device)
-            if edge_weight is None
-            else edge_weight.to(x.dtype),
+        raise ValueError(
+            f"dirichlet_energy: normalization must be None or 'sym', got {normalization!r}"
         )
-        xs = x / (1.0 + deg).sqrt().unsqueeze(-1)
-    diff = (xs[ei[0]] - xs[ei[1]]).pow(2).reshape(ei.size(1), -1).sum(-1)
-    if edge_weight is not None:
-        diff = diff * edge_weight.to(diff.dtype)
-    return 0.5 * diff.sum()
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"dirichlet_energy: reduction must be 'sum' or 'mean', got {reduction!r}")
+    n = x.size(0) if num_nodes is None else num_nodes
+    check_edge_index(edge_index, n, edge_weight)
+    keep = edge_index[0] != edge_index[1]
+    ei = edge_index[:, keep].long()
+    w = (
+        torch.ones(ei.size(1), dtype=x.dtype, device=x.device)
+        if edge_weight is None
+        else edge_weight[keep].to(x.dtype)
+    )
+    src, dst = ei[0], ei[1]
+    if normalization == "sym":
+        deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add_(0, dst, w) + 1.0
+        x = x * deg.rsqrt().unsqueeze(-1)
+    diff = (x[dst] - x[src]).pow(2).reshape(ei.size(1), -1).sum(-1)
+    energy = 0.5 * (w * diff).sum()
+    return energy / n if reduction == "mean" else energy

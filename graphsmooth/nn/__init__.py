@@ -16,6 +16,9 @@ from typing import Any
 _LAZY = {
     "OmegaGCNConv": "graphsmooth.nn.conv.omega",
     "OmegaGATConv": "graphsmooth.nn.conv.omega",
+    "OmegaGCN": "graphsmooth.nn.omega_models",
+    "OmegaGAT": "graphsmooth.nn.omega_models",
+    "dirichlet_energy": "graphsmooth.graph",
     "TimeGNN": "graphsmooth.nn.timegnn",
     "SobolevLoss": "graphsmooth.nn.losses",
     "sobolev_smoothness": "graphsmooth.nn.losses",

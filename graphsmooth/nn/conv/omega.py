@@ -42,11 +42,12 @@ from torch_geometric.utils import add_self_loops as add_self_loops_fn
 from torch_geometric.utils import (
     is_torch_sparse_tensor,
     remove_self_loops,
-    scatter,
     softmax,
     spmm,
     to_edge_index,
 )
+
+from graphsmooth.graph import dirichlet_energy  # re-exported: the graph layer owns it
 
 __all__ = [
     "OMEGA_MODES",
@@ -188,65 +189,6 @@ def attention_graph(edge_index: Adj, num_nodes: int, add_self_loops: bool = True
         edge_index, _ = remove_self_loops(edge_index)
         edge_index, _ = add_self_loops_fn(edge_index, num_nodes=num_nodes)
     return edge_index
-
-
-def dirichlet_energy(
-    x: Tensor,
-    edge_index: Tensor,
-    edge_weight: OptTensor = None,
-    num_nodes: int | None = None,
-    normalization: str | None = None,
-    reduction: str = "sum",
-) -> Tensor:
-    r"""Dirichlet energy of node features, :math:`\operatorname{tr}(\mathbf{X}^\top \mathbf{L}
-    \mathbf{X})`.
-
-    ``edge_index`` lists every undirected edge in both directions (PyG convention), so
-
-    .. math::
-        E(\mathbf{X}) = \frac{1}{2} \sum_{(j, i) \in \mathcal{E}} w_{ij}
-        \left\| \frac{\mathbf{x}_i}{\sqrt{\delta_i}} - \frac{\mathbf{x}_j}{\sqrt{\delta_j}}
-        \right\|^2
-
-    with :math:`\delta \equiv 1` for ``normalization=None`` (combinatorial Laplacian
-    :math:`\mathbf{D} - \mathbf{W}`) and :math:`\delta_i = 1 + d_i` for ``"sym"`` (the GCN
-    operator's Laplacian :math:`\mathbf{I} - \hat{\mathbf{D}}^{-1/2} \hat{\mathbf{A}}
-    \hat{\mathbf{D}}^{-1/2}`, as in Cai & Wang 2020 and Rusch et al. 2023). Over-smoothing
-    shows as this energy decaying to zero with depth. Self loops in ``edge_index`` contribute
-    nothing for ``None`` and are ignored.
-
-    Args:
-        x (Tensor): :math:`[N, C]` features.
-        edge_index (Tensor): :math:`[2, E]`, both directions of each undirected edge.
-        edge_weight (Tensor, optional): :math:`[E]` weights (default: ``None`` = ones).
-        num_nodes (int, optional): :math:`N` (default: ``x.size(0)``).
-        normalization (str, optional): ``None`` or ``"sym"``. (default: ``None``)
-        reduction (str, optional): ``"sum"`` for the trace, ``"mean"`` divides it by :math:`N`.
-            (default: ``"sum"``)
-
-    Returns:
-        Tensor: a scalar.
-    """
-    if normalization not in (None, "sym"):
-        raise ValueError(
-            f"dirichlet_energy: normalization must be None or 'sym', got {normalization!r}"
-        )
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"dirichlet_energy: reduction must be 'sum' or 'mean', got {reduction!r}")
-    n = x.size(0) if num_nodes is None else num_nodes
-    edge_index, edge_weight = remove_self_loops(edge_index, edge_weight)
-    w = (
-        torch.ones(edge_index.size(1), dtype=x.dtype, device=x.device)
-        if edge_weight is None
-        else edge_weight.to(x.dtype)
-    )
-    src, dst = edge_index[0], edge_index[1]
-    if normalization == "sym":
-        deg = scatter(w, dst, dim=0, dim_size=n, reduce="sum") + 1.0
-        x = x * deg.rsqrt().unsqueeze(-1)
-    diff = (x[dst] - x[src]).pow(2).sum(-1)
-    energy = 0.5 * (w * diff).sum()
-    return energy / n if reduction == "mean" else energy
 
 
 def _check_omega_mode(cls: str, omega: str) -> None:
