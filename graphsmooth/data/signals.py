@@ -38,6 +38,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphsmooth.graph import knn_graph
+
 __all__ = [
     "TIMEGNN_SIGNALS",
     "TimeVaryingSignal",
@@ -140,19 +142,13 @@ def gspbox_knn_graph(pos: Tensor, k: int) -> tuple[Tensor, Tensor, float]:
     n = pos.size(0)
     if not 1 <= k < n:
         raise ValueError(f"gspbox_knn_graph: k must be in [1, {n - 1}], got {k}")
-    dist = torch.cdist(pos, pos)
-    # stable sort: ties broken by the lower node index, as MATLAB's knnsearch (verified on the
-    # SST grid, whose integer coordinates produce many equal distances)
-    knn_d, knn_i = dist.sort(dim=1, stable=True)
-    knn_d, knn_i = knn_d[:, : k + 1], knn_i[:, : k + 1]
-    sigma = float(knn_d.mean())  # includes the zero self-distance, as GSPBox
-    rows = torch.arange(n).repeat_interleave(k)
-    cols = knn_i[:, 1:].reshape(-1)
-    w = torch.zeros(n, n, dtype=torch.float64)
-    w[rows, cols] = torch.exp(-(knn_d[:, 1:].reshape(-1) ** 2) / sigma**2)
-    w = torch.maximum(w, w.T)
-    ei = w.nonzero().T
-    return ei, w[ei[0], ei[1]], sigma
+    # GSPBox averages the whole [N, k+1] distance table, the zero self-distance included:
+    # sigma = k / (k + 1) * (mean kNN distance); the graph itself is the graph layer's kNN
+    # graph (ties to the lower index, as MATLAB's knnsearch) with union symmetrisation
+    knn_d = torch.cdist(pos, pos).sort(dim=1, stable=True).values[:, : k + 1]
+    sigma = float(knn_d.mean())
+    ei, w = knn_graph(pos, k, sigma=sigma, symmetrize="max")
+    return ei, w, sigma
 
 
 def _dense_to_edges(w: np.ndarray) -> tuple[Tensor, Tensor]:
