@@ -21,6 +21,7 @@ def _run(args: argparse.Namespace) -> int:
             max_trials=args.max_trials,
             threads=args.threads or None,
             verbose=not args.quiet,
+            trials=args.trials,
         )
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
@@ -67,6 +68,13 @@ def register(subparsers) -> None:
     p.add_argument("--device", default=None, help="override the config: auto | cpu | cuda[:N]")
     p.add_argument("--out", default=None, help="override the output directory")
     p.add_argument("--max-trials", type=int, default=None, help="run at most N missing trials")
+    p.add_argument(
+        "--trials",
+        type=int,
+        default=None,
+        help="override the config's number of trials (e.g. 10 of a paper's 100); "
+        "rerun with the same value to resume",
+    )
     p.add_argument(
         "--threads",
         type=int,

@@ -199,6 +199,7 @@ def run(
     threads: int | None = 1,
     executor: Executor | None = None,
     verbose: bool = True,
+    trials: int | None = None,
 ) -> RunResult:
     """Run (or resume) a benchmark config.
 
@@ -217,6 +218,8 @@ def run(
         executor (Executor, optional): custom executor (e.g. a Ray one); overrides ``workers``.
             (default: ``None``)
         verbose (bool): tqdm progress bar with ETA. (default: ``True``)
+        trials (int, optional): override the config's number of trials (seeds ``0..trials-1``),
+            e.g. 10 of a paper's 100; rerun with the same value to resume. (default: ``None``)
 
     Returns:
         :class:`RunResult`; the output directory holds ``results.jsonl``, ``config.yaml``,
@@ -225,7 +228,11 @@ def run(
     from tqdm.auto import tqdm
 
     overrides = {"device": device, "output": None if output is None else str(output)}
+    if trials is not None:
+        overrides["trials"] = trials
     if isinstance(config, RunConfig):
+        if trials is not None and config.seeds is not None:
+            raise ConfigError("give either 'seeds' or a trials override, not both", key="trials")
         for k, v in overrides.items():
             if v is not None:
                 setattr(config, k, v)

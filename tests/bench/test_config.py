@@ -192,3 +192,28 @@ def test_trial_enumeration_per_protocol(tmp_path):
     _, trials = plan(load_config(node))
     assert len(trials) == 10 * 3 and trials[-1].trial == {"split": 9, "seed": 2}
     assert len({t.key for t in trials}) == 30
+
+
+def test_trials_override_from_the_command_line(tmp_path):
+    import yaml
+
+    from graphsmooth.bench.runner import plan
+    from graphsmooth.cli import main
+
+    cfg = {
+        "task": "node_classification",
+        "trials": 100,
+        "dataset": {"name": "csbm", "params": {"num_nodes": 60, "num_features": 4}},
+        "model": {"name": "gcn", "hidden": 8, "layers": 2},
+        "training": {"max_epochs": 2, "patience": 1},
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert len(plan(str(path))[1]) == 100
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--trials", "2", "--out", str(out), "--quiet"]) == 0
+    lines = (out / "results.jsonl").read_text().strip().splitlines()
+    assert len(lines) == 2
+    # the same override resumes: nothing left to run
+    assert main(["run", str(path), "--trials", "2", "--out", str(out), "--quiet"]) == 0
+    assert len((out / "results.jsonl").read_text().strip().splitlines()) == 2
