@@ -93,3 +93,19 @@ def test_spec_errors():
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['steps'\]"):
         T.build_transform("rwpe", {"walk_length": 2, "attr_name": "x", "steps": 3})
     assert T.normalize_specs([{"lappe": None}])[0] == ("lappe", T.TRANSFORMS["lappe"].defaults)
+
+
+def test_list_transforms_equal_one_by_one_on_mutag(data_root, tmp_path):
+    """LCP and BORF run on all graphs at once (transform_list); same result as graph by graph."""
+    from graphsmooth.bench.transforms import TRANSFORMS, _concat, apply_transforms, build_transform
+    from graphsmooth.data import load_dataset
+
+    graphs = [g for g in load_dataset("MUTAG", root=str(data_root))][:40]
+    specs = [("borf", {"iterations": 1, "add": 3, "remove": 1}), ("lcp", {})]
+    got = apply_transforms(graphs, specs, dataset_spec="mutag40", use_cache=False)
+    for g, h in zip(graphs, got, strict=True):
+        ref = g.clone()
+        for name, kw in specs:
+            ref = _concat(build_transform(name, kw)(ref), TRANSFORMS[name], kw)
+        assert torch.equal(ref.edge_index, h.edge_index)
+        torch.testing.assert_close(ref.x, h.x)
