@@ -1,0 +1,52 @@
+"""Combined reproduction table (issue 5): every dataset's runner JSONL in one markdown table.
+
+    python examples/reproduction_table.py docs/reproduction_runs
+
+Rows: model x arm (none, BORF, LCP exact, LCP combinatorial); columns: datasets; cells: test
+accuracy mean ± 95% CI (t) with the number of trials. Uses the runner's own report functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from graphsmooth.bench.report import read_records, summarize
+
+ARMS = {
+    "": "none",
+    "borf": "BORF",
+    'lcp [transforms=[{"lcp": {"method": "exact"}}]]': "LCP exact",
+    'lcp [transforms=[{"lcp": {"method": "combinatorial"}}]]': "LCP comb.",
+}
+
+
+def arm_of(method: str) -> tuple[str, str]:
+    model, _, rest = method.partition("+")
+    return model.upper(), ARMS.get(rest, rest)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("root", help="folder holding one runner output folder per dataset")
+    args = ap.parse_args()
+    records = []
+    for path in sorted(Path(args.root).glob("*/results.jsonl")):
+        records += read_records(path)
+    stats = summarize(records, "test_acc")
+    datasets = list(dict.fromkeys(s.dataset for s in stats))
+    rows = list(dict.fromkeys(arm_of(s.method) for s in stats))
+    rows.sort(key=lambda r: (r[0], list(ARMS.values()).index(r[1]) if r[1] in ARMS.values() else 9))
+    cell = {(arm_of(s.method), s.dataset): s for s in stats}
+    print("| model | arm | " + " | ".join(datasets) + " |")
+    print("|---|---|" + "---|" * len(datasets))
+    for row in rows:
+        cells = []
+        for d in datasets:
+            s = cell.get((row, d))
+            cells.append("—" if s is None else f"{100 * s.mean:.1f} ± {100 * s.ci95:.1f} (n={s.n})")
+        print(f"| {row[0]} | {row[1]} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
