@@ -16,33 +16,13 @@ from graphsmooth.nn.losses import (
     temporal_difference_adjoint,
 )
 from graphsmooth.nn.timegnn import TimeGNN, chebyshev_basis, scaled_laplacian
-
-
-def _random_graph(n: int, p: float, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    w = np.triu(rng.uniform(0.2, 1.0, (n, n)) * (rng.uniform(size=(n, n)) < p), 1)
-    w[np.arange(n - 1), np.arange(1, n)] = 0.5  # a path keeps it connected
-    w = w + w.T
-    idx = np.stack(np.nonzero(w))
-    return torch.from_numpy(idx), torch.from_numpy(w[idx[0], idx[1]]), w
-
-
-def _dh(t: int, order: int) -> np.ndarray:
-    """Dense T x (T - order) difference matrix: Dh[t, t] = -1, Dh[t + 1, t] = 1, composed."""
-    out = np.eye(t)
-    for _ in range(order):
-        m = out.shape[1]
-        d = np.zeros((m, m - 1))
-        d[np.arange(m - 1), np.arange(m - 1)] = -1.0
-        d[np.arange(1, m), np.arange(m - 1)] = 1.0
-        out = out @ d
-    return out
+from tests.dense_reference import dense_dh, random_weighted_graph
 
 
 @pytest.mark.parametrize("order", [1, 2])
 def test_temporal_difference_matches_dense_operator(order):
     x = torch.randn(4, 9, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
-    dh = _dh(9, order)
+    dh = dense_dh(9, order)
     np.testing.assert_allclose(temporal_difference(x, order).numpy(), x.numpy() @ dh, atol=1e-12)
     z = torch.randn(4, 9 - order, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     np.testing.assert_allclose(
@@ -63,12 +43,12 @@ def test_temporal_difference_hand_values():
 @pytest.mark.parametrize("beta", [1.0, 2.0, 0.5, 1.5])
 @pytest.mark.parametrize("order", [1, 2])
 def test_sobolev_smoothness_equals_dense_trace(beta, order):
-    ei, ew, w = _random_graph(7, 0.4, seed=3)
+    ei, ew, w = random_weighted_graph(7, 0.4, seed=3)
     lap = np.diag(w.sum(1)) - w
     eps = 0.1
     s = scipy.linalg.fractional_matrix_power(lap + eps * np.eye(7), beta).real
     x = torch.randn(7, 11, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
-    xd = x.numpy() @ _dh(11, order)
+    xd = x.numpy() @ dense_dh(11, order)
     expected = np.trace(xd.T @ s @ xd)
     got = sobolev_smoothness(x, ei, ew, eps=eps, beta=beta, order=order)
     assert float(got) == pytest.approx(expected, rel=1e-9)
@@ -78,16 +58,16 @@ def test_sobolev_smoothness_equals_dense_trace(beta, order):
 
 
 def test_sobolev_gradient_is_two_s_x_dh_dht():
-    ei, ew, w = _random_graph(6, 0.5, seed=4)
+    ei, ew, w = random_weighted_graph(6, 0.5, seed=4)
     s = np.diag(w.sum(1)) - w + 0.05 * np.eye(6)
     x = torch.randn(6, 8, dtype=torch.float64, requires_grad=True)
     sobolev_smoothness(x, ei, ew, eps=0.05).backward()
-    dh = _dh(8, 1)
+    dh = dense_dh(8, 1)
     np.testing.assert_allclose(x.grad.numpy(), 2 * s @ x.detach().numpy() @ dh @ dh.T, atol=1e-10)
 
 
 def test_sobolev_operator_rejects_bad_arguments():
-    ei, ew, _ = _random_graph(5, 0.5, seed=0)
+    ei, ew, _ = random_weighted_graph(5, 0.5, seed=0)
     with pytest.raises(ValueError, match="needs eps > 0"):
         sobolev_operator(ei, ew, 5, eps=0.0, beta=0.5)
     with pytest.raises(ValueError, match="eps must be >= 0"):
@@ -97,14 +77,14 @@ def test_sobolev_operator_rejects_bad_arguments():
 
 
 def test_sobolev_loss_value_and_repr():
-    ei, ew, w = _random_graph(5, 0.5, seed=5)
+    ei, ew, w = random_weighted_graph(5, 0.5, seed=5)
     s = np.diag(w.sum(1)) - w + 0.02 * np.eye(5)
     gen = torch.Generator().manual_seed(6)
     x_hat = torch.randn(5, 6, dtype=torch.float64, generator=gen)
     y = torch.randn(5, 6, dtype=torch.float64, generator=gen)
     mask = torch.rand(5, 6, generator=gen) < 0.5
     loss = SobolevLoss(ei, ew, 5, lam=0.3, eps=0.02)
-    xd = x_hat.numpy() @ _dh(6, 1)
+    xd = x_hat.numpy() @ dense_dh(6, 1)
     expected = ((x_hat - y)[mask] ** 2).mean().item() + 0.3 * np.trace(xd.T @ s @ xd)
     assert float(loss(x_hat, y, mask)) == pytest.approx(expected, rel=1e-10)
     # float32 input uses a float32 copy of the operator
@@ -113,7 +93,7 @@ def test_sobolev_loss_value_and_repr():
 
 
 def test_chebyshev_basis_recurrence():
-    ei, ew, w = _random_graph(6, 0.5, seed=7)
+    ei, ew, w = random_weighted_graph(6, 0.5, seed=7)
     lap = scaled_laplacian(ei, ew, 6, dtype=torch.float64).to_dense().numpy()
     d = w.sum(1)
     np.testing.assert_allclose(lap, -w / np.sqrt(np.outer(d, d)), atol=1e-12)
@@ -129,7 +109,7 @@ def test_chebyshev_basis_recurrence():
 @pytest.mark.parametrize("branch", [1, 2, 3])
 def test_timegnn_branch_equals_pyg_chebconv(branch):
     torch.manual_seed(0)
-    ei, ew, _ = _random_graph(8, 0.4, seed=8)
+    ei, ew, _ = random_weighted_graph(8, 0.4, seed=8)
     model = TimeGNN(5, 4, hidden_channels=3, K=3, num_linear=1, dropout=0.0).double()
     ref = ChebConv(5, 3, K=branch + 1, normalization="sym").double()
     with torch.no_grad():
@@ -146,7 +126,7 @@ def test_timegnn_branch_equals_pyg_chebconv(branch):
 
 def test_timegnn_permutation_equivariant_and_shapes():
     torch.manual_seed(1)
-    ei, ew, _ = _random_graph(9, 0.4, seed=9)
+    ei, ew, _ = random_weighted_graph(9, 0.4, seed=9)
     model = TimeGNN(7, 8, hidden_channels=5, K=3, num_linear=2, linear_hidden=6).double().eval()
     x = torch.randn(9, 7, dtype=torch.float64)
     out = model(x, ei, ew)
@@ -172,7 +152,7 @@ def test_timegnn_repr_and_errors():
 
 
 def test_timegnn_masked_weights_get_no_gradient():
-    ei, ew, _ = _random_graph(6, 0.5, seed=10)
+    ei, ew, _ = random_weighted_graph(6, 0.5, seed=10)
     model = TimeGNN(4, 5, hidden_channels=3, K=2)
     model(torch.randn(6, 4), ei, ew.float()).sum().backward()
     # branch 1 (degree 1) must not use the degree-2 term

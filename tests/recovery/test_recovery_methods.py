@@ -19,30 +19,11 @@ from graphsmooth.recovery import (
     split_mask,
     tikhonov,
 )
-
-
-def _graph(n: int, seed: int):
-    rng = np.random.default_rng(seed)
-    w = np.triu(rng.uniform(0.1, 1.0, (n, n)) * (rng.uniform(size=(n, n)) < 0.4), 1)
-    w[np.arange(n - 1), np.arange(1, n)] = 0.7
-    w = w + w.T
-    idx = np.stack(np.nonzero(w))
-    return torch.from_numpy(idx), torch.from_numpy(w[idx[0], idx[1]]), w
-
-
-def _dh(t: int, order: int) -> np.ndarray:
-    out = np.eye(t)
-    for _ in range(order):
-        m = out.shape[1]
-        d = np.zeros((m, m - 1))
-        d[np.arange(m - 1), np.arange(m - 1)] = -1.0
-        d[np.arange(1, m), np.arange(m - 1)] = 1.0
-        out = out @ d
-    return out
+from tests.dense_reference import dense_dh, random_weighted_graph
 
 
 def _problem(n=6, t=7, seed=0, density=0.5):
-    ei, ew, w = _graph(n, seed)
+    ei, ew, w = random_weighted_graph(n, 0.4, seed, low=0.1, path_weight=0.7)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, t, dtype=torch.float64, generator=gen)
     mask = torch.rand(n, t, generator=gen, dtype=torch.float64) < density
@@ -55,7 +36,7 @@ def test_graphtrss_solves_the_dense_normal_equations(beta, order):
     ei, ew, w, y, mask = _problem(n, t, seed=1)
     lap = np.diag(w.sum(1)) - w
     s = scipy.linalg.fractional_matrix_power(lap + eps * np.eye(n), beta).real
-    dh = _dh(t, order)
+    dh = dense_dh(t, order)
     # column-major vec: vec(S X M) = (M^T kron S) vec(X)
     a = np.diag(mask.numpy().T.reshape(-1).astype(float)) + alpha * np.kron(dh @ dh.T, s)
     x_ref = np.linalg.solve(a, y.numpy().T.reshape(-1)).reshape(t, n).T
@@ -81,7 +62,7 @@ def test_tikhonov_solves_the_dense_normal_equations():
     n, t, gb, gt = 6, 8, 0.7, 0.2
     ei, ew, w, y, mask = _problem(n, t, seed=3)
     lap = np.diag(w.sum(1)) - w
-    dh = _dh(t, 1)
+    dh = dense_dh(t, 1)
     a = (
         np.diag(mask.numpy().T.reshape(-1).astype(float))
         + gb * np.kron(np.eye(t), lap)
@@ -172,7 +153,7 @@ def test_metrics_hand_computed():
 
 
 def _smooth_signal(n=12, t=40, seed=0):
-    ei, ew, w = _graph(n, seed)
+    ei, ew, w = random_weighted_graph(n, 0.4, seed, low=0.1, path_weight=0.7)
     lap = np.diag(w.sum(1)) - w
     evals, evecs = np.linalg.eigh(lap)
     rng = np.random.default_rng(seed)
