@@ -71,8 +71,10 @@ __all__ = [
 AdditiveFunctional = Callable[[int, "Tensor | None", Tensor], Tensor]
 """``h(t, x_prev, x) -> [M, F]``: ``x_prev`` is ``None`` at ``t = 0``, else ``[M, d]`` like ``x``."""
 
-BACKWARD_METHODS = ("rejection", "sampling", "exact")
+BACKWARD_METHODS = ("mh", "rejection", "sampling", "exact")
+_DRAW_METHODS = ("mh", "rejection", "sampling")
 
+DEFAULT_MH_STEPS = 2
 _CHUNK_ELEMENTS = 1 << 22
 _SWITCH_ELEMENTS = 1 << 12
 
@@ -81,15 +83,19 @@ _SWITCH_ELEMENTS = 1 << 12
 class BackwardDraws:
     """Backward indices of one PaRIS step.
 
+    The counters are 0-dim long tensors (no host synchronisation on a GPU).
+
     Attributes:
         indices (Tensor): ``[N, K]`` long, :math:`J_t^{i,k}`.
-        num_proposals (int): accept-reject proposals made (all draws together).
-        num_fallback (int): draws taken by the exact fallback after ``max_trials`` rounds.
+        num_proposals (Tensor): proposals made (accept-reject or Metropolis-Hastings).
+        num_fallback (Tensor): draws taken by the exact fallback after ``max_trials`` rounds.
+        num_accepted (Tensor): accepted Metropolis-Hastings moves (``0`` for other methods).
     """
 
     indices: Tensor
-    num_proposals: int
-    num_fallback: int
+    num_proposals: Tensor
+    num_fallback: Tensor
+    num_accepted: Tensor
 
 
 def backward_kernel_log(
@@ -141,6 +147,31 @@ def _exact_draws(
     return out
 
 
+def _mh_draws(
+    model, t, prev_particles, prev_log_weights, particles, k, ancestors, steps, generator
+) -> tuple[Tensor, Tensor]:
+    """``K`` independent Metropolis-Hastings chains per particle, started at its ancestor."""
+    n = particles.shape[0]
+    w = torch.exp(prev_log_weights - prev_log_weights.max())
+    cdf = torch.cumsum(w, 0)
+    x = particles.unsqueeze(1)  # [N, 1, d]
+    cur = ancestors.unsqueeze(1).expand(n, k)
+    lq_cur = model.transition_log_density(t, prev_particles[ancestors], particles)
+    lq_cur = lq_cur.unsqueeze(1).expand(n, k)
+    # all proposals of all steps at once: i.i.d. Cat(w), independent of the chains' states
+    cand = _categorical(cdf, n * k * steps, generator).view(n, steps * k)
+    lq_cand = model.transition_log_density(t, prev_particles[cand], x).view(n, steps, k)
+    cand = cand.view(n, steps, k)
+    log_u = torch.rand(n, steps, k, generator=generator, dtype=w.dtype, device=w.device).log_()
+    accepted = torch.zeros((), dtype=torch.long, device=w.device)
+    for s in range(steps):  # a handful of steps, each vectorised over all N K chains
+        acc = log_u[:, s] < lq_cand[:, s] - lq_cur
+        cur = torch.where(acc, cand[:, s], cur)
+        lq_cur = torch.where(acc, lq_cand[:, s], lq_cur)
+        accepted = accepted + acc.sum()
+    return cur, accepted
+
+
 def backward_sample(
     model: StateSpaceModel,
     t: int,
@@ -149,14 +180,35 @@ def backward_sample(
     particles: Tensor,
     num_backward: int = 2,
     *,
+    method: str = "rejection",
+    ancestors: Tensor | None = None,
+    mh_steps: int = 1,
     max_trials: int | None = None,
-    exact: bool = False,
     generator: torch.Generator | None = None,
 ) -> BackwardDraws:
-    r"""Draw :math:`K` indices :math:`J_t^{i,k} \sim \Lambda_t(i, \cdot)` for every particle.
+    r"""Draw :math:`K` backward indices :math:`J_t^{i,1..K}` for every particle :math:`i`.
 
-    Hybrid accept-reject (at most ``max_trials`` proposals per draw, then exact draws), or all
-    exact draws when ``exact=True``.
+    ``method`` selects the sampler:
+
+    - ``"rejection"``: hybrid accept-reject, at most ``max_trials`` proposals per draw, then
+      an exact draw; every :math:`J_t^{i,k}` is an exact draw from :math:`\Lambda_t(i,\cdot)`.
+    - ``"sampling"``: every index drawn exactly from :math:`\Lambda_t(i,\cdot)` (O(N^2)).
+    - ``"mh"``: :math:`K` independent Metropolis-Hastings chains per particle, each started
+      at the particle's ancestor :math:`A_t^i` and run for ``mh_steps`` steps of the
+      independent sampler with proposal :math:`j' \sim \mathrm{Cat}(\omega_{t-1})` and
+      acceptance probability
+
+      .. math::
+          \min\left(1, \frac{q_t(\xi_{t-1}^{j'}, \xi_t^i)}{q_t(\xi_{t-1}^{j}, \xi_t^i)}\right),
+
+      which leaves :math:`\Lambda_t(i, \cdot)` invariant (Bunch and Godsill 2013; Dau and
+      Chopin 2023). O(N K ``mh_steps``), no bound on :math:`q_t` and no rejection loop.
+      The draws are not exact given the particles, but the ancestor is: for any unbiased
+      resampling scheme (and without resampling, :math:`A_t^i = i`),
+      :math:`\mathbb E[\sum_i \bar\omega^i_{t-1} f(A^i_t, \xi^i_t) \mid \mathcal F_{t-1}]
+      = \int \sum_j \omega^j_{t-1} q_t(\xi^j_{t-1}, x) f(j, x)\,dx`, and a
+      :math:`\Lambda_t`-invariant move keeps this identity, so the weighted first moments of
+      PaRIS are those of the exact kernel.
 
     Args:
         model (StateSpaceModel): the model (provides :math:`q_t` and its bound).
@@ -165,21 +217,45 @@ def backward_sample(
         prev_log_weights (Tensor): :math:`\log\omega_{t-1}`, ``[N_prev]`` (normalised or not).
         particles (Tensor): :math:`\xi_t`, ``[N, d]``.
         num_backward (int): :math:`K`. (default: :obj:`2`)
+        method (str): ``"rejection"``, ``"sampling"`` or ``"mh"``. (default: :obj:`"rejection"`)
+        ancestors (Tensor, optional): :math:`A_t`, ``[N]`` long; required by ``"mh"``.
+            (default: :obj:`None`)
+        mh_steps (int): Metropolis-Hastings steps per chain for ``"mh"``. (default: :obj:`1`)
         max_trials (int, optional): accept-reject proposals per draw before the exact
             fallback; ``0`` means all exact; :obj:`None` means ``max(16, N_prev // 8)``: like
-            Dau & Chopin's (2022) cap of ``N`` it bounds the expected cost of a draw by O(N),
+            Dau & Chopin's (2023) cap of ``N`` it bounds the expected cost of a draw by O(N),
             scaled by the measured cost ratio of one vectorised proposal to one row of the
             exact kernel (about 8 on CPU). (default: :obj:`None`)
-        exact (bool): draw every index exactly (O(N^2)). (default: :obj:`False`)
         generator (torch.Generator, optional): random source. (default: :obj:`None`)
 
     Raises:
-        ValueError: if a proposal's log-density exceeds the model's bound at time ``t``.
+        ValueError: for an unknown ``method``, a missing ``ancestors`` with ``"mh"``, or (for
+            ``"rejection"``) a proposal's log-density above the model's bound at time ``t``.
     """
+    if method not in _DRAW_METHODS:
+        raise ValueError(
+            f"backward_sample: unknown method {method!r}; valid names: {', '.join(_DRAW_METHODS)}"
+        )
     with torch.no_grad():
+        if method == "mh":
+            if ancestors is None:
+                raise ValueError("backward_sample: method='mh' needs the ancestors A_t")
+            if mh_steps < 1:
+                raise ValueError(f"backward_sample: mh_steps must be >= 1, got {mh_steps}")
+            if ancestors.shape != (particles.shape[0],):
+                raise ValueError(
+                    f"backward_sample: ancestors must have shape [{particles.shape[0]}], got "
+                    f"{tuple(ancestors.shape)}"
+                )
+            idx, acc = _mh_draws(
+                model, t, prev_particles, prev_log_weights, particles, num_backward,
+                ancestors, mh_steps, generator,
+            )  # fmt: skip
+            props = torch.tensor(particles.shape[0] * num_backward * mh_steps)
+            return BackwardDraws(idx, props, torch.zeros((), dtype=torch.long), acc)
         return _backward_sample(
             model, t, prev_particles, prev_log_weights, particles, num_backward, max_trials,
-            exact, generator,
+            method == "sampling", generator,
         )  # fmt: skip
 
 
@@ -231,7 +307,9 @@ def _backward_sample(
         idx[pending] = _exact_draws(
             model, t, prev_particles, prev_log_weights, particles[pending // k], generator
         )
-    return BackwardDraws(idx.view(n, k), proposals, num_fallback)
+    return BackwardDraws(
+        idx.view(n, k), torch.tensor(proposals), torch.tensor(num_fallback), torch.tensor(0)
+    )
 
 
 def paris_update(
@@ -244,14 +322,18 @@ def paris_update(
     particles: Tensor,
     num_backward: int = 2,
     *,
-    backward: str = "rejection",
+    backward: str = "mh",
+    ancestors: Tensor | None = None,
+    mh_steps: int = DEFAULT_MH_STEPS,
     max_trials: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, BackwardDraws | None]:
     r"""One PaRIS update :math:`\tau_{t-1} \mapsto \tau_t` for a given particle system.
 
-    Returns the new statistics ``[N, F]`` and the backward draws (``None`` when
-    ``backward="exact"``, which marginalises the draws at O(N^2) cost).
+    ``backward`` is ``"mh"``, ``"rejection"``, ``"sampling"`` (see :func:`backward_sample`;
+    ``"mh"`` needs ``ancestors``) or ``"exact"``. Returns the new statistics ``[N, F]`` and
+    the backward draws (``None`` when ``backward="exact"``, which marginalises the draws at
+    O(N^2) cost).
     """
     if backward not in BACKWARD_METHODS:
         raise ValueError(
@@ -278,8 +360,10 @@ def paris_update(
         prev_log_weights,
         particles,
         num_backward,
+        method=backward,
+        ancestors=ancestors,
+        mh_steps=mh_steps,
         max_trials=max_trials,
-        exact=backward == "sampling",
         generator=generator,
     )
     j = draws.indices.reshape(-1)
@@ -338,8 +422,9 @@ class ParisResult:
         log_weights (Tensor): final normalised log-weights, ``[N]``.
         particles (Tensor): final particles, ``[N, d]``.
         log_likelihood (Tensor): particle estimate of :math:`\\log p(y_{0:T-1})`.
-        num_proposals (Tensor): accept-reject proposals per step, ``[T - 1]`` long.
+        num_proposals (Tensor): backward proposals per step, ``[T - 1]`` long.
         num_fallback (Tensor): exact fallback draws per step, ``[T - 1]`` long.
+        num_accepted (Tensor): accepted Metropolis-Hastings moves per step, ``[T - 1]`` long.
         history (ParisHistory or None): stored system when ``keep_history=True``.
     """
 
@@ -350,6 +435,7 @@ class ParisResult:
     log_likelihood: Tensor
     num_proposals: Tensor
     num_fallback: Tensor
+    num_accepted: Tensor
     history: ParisHistory | None = None
 
 
@@ -360,7 +446,8 @@ def paris(
     num_particles: int,
     *,
     num_backward: int = 2,
-    backward: str = "rejection",
+    backward: str = "mh",
+    mh_steps: int = DEFAULT_MH_STEPS,
     max_trials: int | None = None,
     resampling: str = "systematic",
     ess_threshold: float = 0.5,
@@ -379,8 +466,12 @@ def paris(
         num_particles (int): :math:`N`.
         num_backward (int): :math:`K \geq 1` backward draws per particle (``>= 2``
             recommended). (default: :obj:`2`)
-        backward (str): ``"rejection"`` (hybrid accept-reject), ``"sampling"`` (exact O(N^2)
-            draws) or ``"exact"`` (O(N^2) marginalised, no draws). (default: :obj:`"rejection"`)
+        backward (str): ``"mh"`` (independent Metropolis-Hastings chains started at the
+            ancestors, O(N)), ``"rejection"`` (hybrid accept-reject, exact draws, O(N) in
+            expectation), ``"sampling"`` (exact O(N^2) draws) or ``"exact"`` (O(N^2)
+            marginalised, no draws); see :func:`backward_sample`. (default: :obj:`"mh"`)
+        mh_steps (int): Metropolis-Hastings steps per backward draw with ``"mh"``.
+            (default: :obj:`2`)
         max_trials (int, optional): accept-reject proposals per draw before the exact
             fallback (:obj:`None`: ``max(16, N // 8)``, see :func:`backward_sample`).
             (default: :obj:`None`)
@@ -401,8 +492,10 @@ def paris(
         raise ValueError(
             f"unknown backward method {backward!r}; valid names: {', '.join(BACKWARD_METHODS)}"
         )
+    if mh_steps < 1:
+        raise ValueError(f"paris: mh_steps must be >= 1, got {mh_steps}")
     if keep_history and backward == "exact":
-        raise ValueError("paris: keep_history needs backward draws; use backward='rejection'")
+        raise ValueError("paris: keep_history needs backward draws; use backward='mh'")
     pf = ParticleFilter(
         model,
         observations,
@@ -413,7 +506,7 @@ def paris(
         reference=reference,
     )
     stats = prev = None
-    props, falls, parts, idxs = [], [], [], []
+    props, falls, accs, parts, idxs = [], [], [], [], []
     # no torch.no_grad() here: the filter and the backward draws never track gradients, but
     # the functional may (the PaRIS estimate is linear in h, so its gradient is the PaRIS
     # estimate of the gradient of h: this is how graphsmooth.smc.learning gets the score).
@@ -435,12 +528,15 @@ def paris(
                 state.particles,
                 num_backward,
                 backward=backward,
+                ancestors=state.ancestors,
+                mh_steps=mh_steps,
                 max_trials=max_trials,
                 generator=generator,
             )
             if draws is not None:
                 props.append(draws.num_proposals)
                 falls.append(draws.num_fallback)
+                accs.append(draws.num_accepted)
                 if keep_history:
                     idxs.append(draws.indices)
         if keep_history:
@@ -463,7 +559,8 @@ def paris(
         prev.log_weights,
         prev.particles,
         prev.log_likelihood,
-        torch.tensor(props, dtype=torch.long),
-        torch.tensor(falls, dtype=torch.long),
+        torch.stack(props) if props else torch.zeros(0, dtype=torch.long),
+        torch.stack(falls) if falls else torch.zeros(0, dtype=torch.long),
+        torch.stack(accs) if accs else torch.zeros(0, dtype=torch.long),
         history,
     )

@@ -76,13 +76,15 @@ def ppg_sweep(
     reference: Tensor | None,
     *,
     num_backward: int = 2,
+    backward: str = "rejection",
     max_trials: int | None = None,
     generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One PPG sweep: returns ``(estimate [F], next_reference [T, d], log_likelihood)``.
 
     With ``reference=None`` the sweep is an unconditional PaRIS run (systematic resampling at
-    every step) used to draw a first reference.
+    every step) used to draw a first reference. ``backward`` is the backward sampler of
+    :func:`~graphsmooth.smc.paris.paris` (``"rejection"``, ``"sampling"`` or ``"mh"``).
     """
     res = paris(
         model,
@@ -90,6 +92,7 @@ def ppg_sweep(
         functional,
         num_particles,
         num_backward=num_backward,
+        backward=backward,
         max_trials=max_trials,
         resampling="multinomial" if reference is not None else "systematic",
         ess_threshold=1.0,
@@ -111,6 +114,7 @@ def ppg(
     *,
     burn_in: int = 0,
     num_backward: int = 2,
+    backward: str = "rejection",
     max_trials: int | None = None,
     reference: Tensor | None = None,
     generator: torch.Generator | None = None,
@@ -126,8 +130,13 @@ def ppg(
         num_iterations (int): number of conditional sweeps :math:`k \geq 1`.
         burn_in (int): sweeps :math:`k_0 < k` left out of the average. (default: :obj:`0`)
         num_backward (int): :math:`K`. (default: :obj:`2`)
+        backward (str): backward sampler, ``"rejection"`` (exact draws: the sweep is then
+            exactly the conditional SMC with backward sampling; PPG runs at small :math:`N`
+            where this costs little), ``"sampling"`` or ``"mh"`` (Metropolis-Hastings from the
+            ancestors: a Metropolis-within-Gibbs update of the reference's ancestor indices,
+            also invariant). (default: :obj:`"rejection"`)
         max_trials (int, optional): accept-reject proposals per backward draw before the exact
-            fallback (:obj:`None`: :math:`N`). (default: :obj:`None`)
+            fallback (:obj:`None`: ``max(16, N // 8)``). (default: :obj:`None`)
         reference (Tensor, optional): ``[T, d]`` initial reference; drawn from an
             unconditional PaRIS run (not counted in ``num_iterations``) when
             :obj:`None`. (default: :obj:`None`)
@@ -145,7 +154,9 @@ def ppg(
             f"ppg: burn_in must be in [0, num_iterations), got {burn_in} with "
             f"num_iterations={num_iterations}"
         )
-    kw = dict(num_backward=num_backward, max_trials=max_trials, generator=generator)
+    kw = dict(
+        num_backward=num_backward, backward=backward, max_trials=max_trials, generator=generator
+    )
     if reference is None:
         _, reference, _ = ppg_sweep(model, observations, functional, num_particles, None, **kw)
     estimates, lls = [], []

@@ -48,8 +48,9 @@ def test_hybrid_backward_draws_follow_the_kernel():
     lam = _numpy_backward_kernel(m, prev_x, prev_lw, x)
     k = 20000
     for max_trials, exact in [(32, False), (1, False), (0, False), (32, True)]:
+        method = "sampling" if exact else "rejection"
         draws = backward_sample(
-            m, 1, prev_x, prev_lw, x, k, max_trials=max_trials, exact=exact, generator=g
+            m, 1, prev_x, prev_lw, x, k, method=method, max_trials=max_trials, generator=g
         )
         assert draws.indices.shape == (3, k)
         for row, p in zip(draws.indices.numpy(), lam, strict=True):
@@ -62,7 +63,7 @@ def test_hybrid_backward_draws_follow_the_kernel():
         if exact or max_trials == 0:
             assert draws.num_proposals == 0 and draws.num_fallback == 3 * k
     # with many trials the exact fallback is rare here
-    d = backward_sample(m, 1, prev_x, prev_lw, x, k, max_trials=64, generator=g)
+    d = backward_sample(m, 1, prev_x, prev_lw, x, k, method="rejection", max_trials=64, generator=g)
     assert d.num_fallback < 0.2 * 3 * k and d.num_proposals >= 3 * k
 
 
@@ -97,7 +98,7 @@ def test_paris_mean_over_backward_draws_equals_on2_smoother():
         for prev, s in zip(states[:-1], states[1:], strict=True):
             tau, _ = paris_update(
                 m, s.t, fn, prev.particles, prev.log_weights, tau, s.particles, k,
-                backward=backward, generator=generator,
+                backward=backward, ancestors=s.ancestors, generator=generator,
             )  # fmt: skip
         return (torch.exp(states[-1].log_weights).unsqueeze(1) * tau).sum(0).numpy()
 
@@ -147,9 +148,9 @@ def test_bound_violation_and_argument_errors():
 
     y = torch.zeros(5)
     with pytest.raises(ValueError, match=r"transition_log_bound .* t=1"):
-        paris(BadBound(), y, state_sum, 50)
+        paris(BadBound(), y, state_sum, 50, backward="rejection")
     m = StochasticVolatility()
-    with pytest.raises(ValueError, match="rejection, sampling, exact"):
+    with pytest.raises(ValueError, match="mh, rejection, sampling, exact"):
         paris(m, y, state_sum, 50, backward="magic")
     with pytest.raises(ValueError, match="num_backward"):
         paris(m, y, state_sum, 50, num_backward=0)
@@ -161,7 +162,7 @@ def test_paris_runs_on_stochastic_volatility_and_tracks_cost():
     m = StochasticVolatility(mu=-1.0, rho=0.9, sigma=0.3)
     y = simulate(m, 50, torch.Generator().manual_seed(1)).observations
     g = torch.Generator().manual_seed(2)
-    res = [paris(m, y, state_sum, 200, generator=g) for _ in range(4)]
+    res = [paris(m, y, state_sum, 200, backward="rejection", generator=g) for _ in range(4)]
     ref = [paris(m, y, state_sum, 200, backward="exact", generator=g) for _ in range(4)]
     assert res[0].num_proposals.shape == (49,) and res[0].num_fallback.shape == (49,)
     assert int(res[0].num_proposals.min()) >= 400  # at least one proposal per draw
@@ -169,3 +170,108 @@ def test_paris_runs_on_stochastic_volatility_and_tracks_cost():
     b = np.array([float(r.estimate) for r in ref])
     se = math.sqrt(a.var(ddof=1) / 4 + b.var(ddof=1) / 4)
     assert abs(a.mean() - b.mean()) < 5 * se
+
+
+def _chi2_pvalues(indices: np.ndarray, lam: np.ndarray) -> list[float]:
+    """Chi-square p-values of each row of draws against the kernel rows (small cells pooled)."""
+    out = []
+    for row, p in zip(indices, lam, strict=True):
+        counts, expected = np.bincount(row, minlength=len(p)).astype(float), p * len(row)
+        big, top = expected >= 5, int(np.argmax(expected))
+        counts[top] += counts[~big].sum()
+        expected[top] += expected[~big].sum()
+        out.append(stats.chisquare(counts[big], expected[big]).pvalue)
+    return out
+
+
+def test_mh_backward_kernel_is_invariant_and_needs_a_kernel_distributed_start():
+    m = _lg2()
+    g = torch.Generator().manual_seed(10)
+    prev_x = 0.5 * torch.randn(6, 2, generator=g, dtype=torch.float64)
+    prev_lw = torch.log(torch.tensor([0.1, 0.3, 0.05, 0.25, 0.2, 0.1], dtype=torch.float64))
+    x = torch.randn(3, 2, generator=g, dtype=torch.float64)
+    lam = _numpy_backward_kernel(m, prev_x, prev_lw, x)
+    k = 20000
+    # start every chain at an exact draw of Lambda(i, .): one MH step keeps that law
+    start = backward_sample(m, 1, prev_x, prev_lw, x, k, method="sampling", generator=g)
+    xs = x.repeat_interleave(k, 0)
+    d = backward_sample(
+        m, 1, prev_x, prev_lw, xs, 1, method="mh", ancestors=start.indices.reshape(-1),
+        mh_steps=1, generator=g,
+    )  # fmt: skip
+    got = d.indices.reshape(3, k).numpy()
+    assert min(_chi2_pvalues(got, lam)) > 1e-4
+    assert int(d.num_proposals) == 3 * k and 0 < int(d.num_accepted) < 3 * k
+    assert np.mean(got != start.indices.numpy()) > 0.1  # the chains did move
+    # from a fixed start the chain converges geometrically (independent MH: TV distance
+    # <= (1 - min_j Lambda_j / w_j)^s, about 0.86^80 here): 80 steps from index 2 give Lambda
+    fixed = torch.full((3 * k,), 2, dtype=torch.long)
+    d = backward_sample(
+        m, 1, prev_x, prev_lw, xs, 1, method="mh", ancestors=fixed, mh_steps=80, generator=g
+    )
+    assert min(_chi2_pvalues(d.indices.reshape(3, k).numpy(), lam)) > 1e-4
+    # but one step from a fixed start is not Lambda(i, .): the test above has power
+    d = backward_sample(
+        m, 1, prev_x, prev_lw, xs, 1, method="mh", ancestors=fixed, mh_steps=1, generator=g
+    )
+    assert max(_chi2_pvalues(d.indices.reshape(3, k).numpy(), lam)) < 1e-6
+
+
+def _mh_minus_exact(m, prev, tau_prev, reps, resample, g, start="ancestor"):
+    """Per replicate of one filter step from a fixed system at t - 1:
+    sum_i wbar_i g(xi_i) (tau_mh_i - tau_exact_i), with the unnormalised weights."""
+    n = prev.particles.shape[0]
+    y1 = torch.tensor([0.3, -0.2], dtype=torch.float64)
+    if resample:
+        # systematic resampling, one independent draw per replicate
+        u = (torch.arange(n, dtype=torch.float64) + torch.rand(reps, 1, generator=g)) / n
+        cdf = torch.cumsum(torch.exp(prev.log_weights), 0)
+        anc = torch.searchsorted(cdf, u * cdf[-1], right=True).clamp_(max=n - 1).reshape(-1)
+        log_wbar = torch.full((reps * n,), -math.log(n), dtype=torch.float64)
+    else:
+        anc = torch.arange(n).repeat(reps)
+        log_wbar = prev.log_weights.repeat(reps)
+    x = m.sample_transition(1, prev.particles[anc], g)
+    w = torch.exp(log_wbar + m.observation_log_density(1, x, y1))
+    if start == "uniform":  # a wrong start: not the ancestor
+        anc = torch.randint(n, (reps * n,), generator=g)
+    args = (m, 1, linear_gaussian_statistics, prev.particles, prev.log_weights, tau_prev, x, 2)
+    mh, _ = paris_update(*args, backward="mh", ancestors=anc, mh_steps=1, generator=g)
+    ex, _ = paris_update(*args, backward="exact")
+    return ((w.unsqueeze(1) * (mh - ex)).reshape(reps, n, -1).sum(1)).numpy()
+
+
+@pytest.mark.parametrize("resample", [True, False])
+def test_paris_mh_first_moment_equals_exact_kernel_on_a_fixed_system(resample):
+    # E[sum_i wbar_i g_i tau_i | F_{t-1}] is the same for PaRIS with MH-from-the-ancestor
+    # draws and for the exact O(N^2) recursion, with and without resampling
+    m = _lg2()
+    y = simulate(m, 2, torch.Generator().manual_seed(11)).observations
+    prev = _record_system(m, y[:1], 12, 12)[0]
+    g = torch.Generator().manual_seed(13)
+    tau_prev = linear_gaussian_statistics(0, None, prev.particles) + torch.randn(
+        12, 10, generator=g, dtype=torch.float64
+    )
+    diff = _mh_minus_exact(m, prev, tau_prev, 6000, resample, g)
+    z = np.abs(diff.mean(0)) / (diff.std(0, ddof=1) / math.sqrt(len(diff)))
+    assert np.all(z < 4.5), z
+    # starting the chains anywhere but at the ancestor breaks the identity (detected)
+    bad = _mh_minus_exact(m, prev, tau_prev, 6000, resample, g, start="uniform")
+    zb = np.abs(bad.mean(0)) / (bad.std(0, ddof=1) / math.sqrt(len(bad)))
+    assert zb.max() > 8, zb
+
+
+def test_mh_argument_errors():
+    m = _lg2()
+    x = torch.zeros(3, 2, dtype=torch.float64)
+    lw = torch.zeros(3, dtype=torch.float64)
+    with pytest.raises(ValueError, match="needs the ancestors"):
+        backward_sample(m, 1, x, lw, x, 2, method="mh")
+    with pytest.raises(ValueError, match="mh_steps must be >= 1"):
+        backward_sample(m, 1, x, lw, x, 2, method="mh", ancestors=torch.arange(3), mh_steps=0)
+    with pytest.raises(ValueError, match=r"ancestors must have shape \[3\]"):
+        backward_sample(m, 1, x, lw, x, 2, method="mh", ancestors=torch.arange(4))
+    with pytest.raises(ValueError, match="valid names: mh, rejection, sampling"):
+        backward_sample(m, 1, x, lw, x, 2, method="exact")
+    with pytest.raises(ValueError, match="mh_steps must be >= 1"):
+        paris(m, torch.zeros(3, 2), state_sum, 10, mh_steps=0)
