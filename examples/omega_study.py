@@ -95,15 +95,19 @@ def cmd_train(args: argparse.Namespace) -> None:
                         key = f"{name}|{model_name}|L{layers}|h{args.hidden}|d{args.dropout}"
                         key += f"|wd{args.weight_decay}|s{seed}|split{split}|ep{args.max_epochs}"
                         key += f"|p{args.patience}|ld{args.layer_dropout}|w{args.omega_init}"
+                        key += "|nods" if args.no_depth_scaling else ""
                         if key in done:
                             continue
                         seed_everything(seed)
                         opts = {"heads": args.heads} if model_name.endswith("gat") else {}
                         if model_name.startswith("omega"):
                             opts["cached"] = True
-                            opts["omega_init"] = args.omega_init
+                            if args.omega_init is not None:
+                                opts["omega_init"] = args.omega_init
                             if args.layer_dropout is not None:
                                 opts["layer_dropout"] = args.layer_dropout
+                            if args.no_depth_scaling:
+                                opts["depth_scaling"] = False
                         model = build_model(
                             model_name,
                             task="node",
@@ -134,6 +138,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                             "layers": layers,
                             "layer_dropout": args.layer_dropout,
                             "omega_init": args.omega_init,
+                            "depth_scaling": not args.no_depth_scaling,
                             "seed": seed,
                             "split": split,
                             **res,
@@ -161,11 +166,12 @@ def _read(paths) -> list[dict]:
     for p in paths:
         rows += [json.loads(line) for line in Path(p).read_text().splitlines() if line.strip()]
     for r in rows:
-        if "|ld0.0" in r["key"]:
-            r["model"] += " (no layer dropout)"
-        w = r.get("omega_init", 1.0)
-        if w != 1.0:
-            r["model"] += f" (omega init {w})"
+        if not r.get("depth_scaling", True):
+            r["model"] += " (no depth scaling)"
+        if r.get("layer_dropout"):
+            r["model"] += f" (layer dropout {r['layer_dropout']})"
+        if r.get("omega_init") is not None:
+            r["model"] += f" (omega init {r['omega_init']})"
     return rows
 
 
@@ -317,7 +323,8 @@ def main() -> None:
     t.add_argument("--heads", type=int, default=8)
     t.add_argument("--dropout", type=float, default=0.6)
     t.add_argument("--layer-dropout", type=float, default=None)
-    t.add_argument("--omega-init", type=float, default=1.0)
+    t.add_argument("--omega-init", type=float, default=None)
+    t.add_argument("--no-depth-scaling", action="store_true")
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--weight-decay", type=float, default=1e-5)
     t.add_argument("--max-epochs", type=int, default=300)

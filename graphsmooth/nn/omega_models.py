@@ -16,17 +16,40 @@ followed by a channel mixing:
       \hat{\mathbf{Y}} = \mathbf{K}_{\mathrm{close}}\, \operatorname{dropout}(f^{(L)}),
 
   with :math:`\mathbf{K}_l` a bias-free :math:`C \times C` matrix initialised near the identity
-  (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`), so that an
-  untrained deep network is a stack of plain GCN propagations of non-negative features;
+  (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`); dropout
+  acts before the opening and the closing layer (``layer_dropout`` adds it inside the layers);
 - **graph classification** (``task="graph"``): :math:`\mathbf{K}_l` is replaced by a GIN-style MLP
   (``Linear -> BatchNorm -> ReLU -> Linear``, then ReLU), the node features are sum-pooled
   per graph and a two-layer MLP head gives the logits.
 
+**Depth-scaled parametrisation** (``depth_scaling=True``, the default; a design choice of
+graphsmooth, see ``docs/omega.md``). With :math:`\alpha_L = \min(1, 2/L)` the network stores
+:math:`\boldsymbol{\theta}_l` and :math:`\mathbf{W}_l` and uses
+
+.. math::
+    \boldsymbol{\omega}_l = \alpha_L\, \boldsymbol{\theta}_l, \qquad
+    \mathbf{K}_l = \mathbf{I} + \alpha_L\, \mathbf{W}_l, \qquad
+    \boldsymbol{\theta}_l^{(0)} = 1,
+
+so that (i) an untrained network of any depth diffuses for the same total time
+:math:`\sum_l \omega_l = 2` as a 2-layer GCN (the step
+:math:`X - \omega (I - S) X` is an explicit Euler step of the heat equation with step size
+:math:`\omega`) instead of starting over-smoothed by :math:`\mathbf{S}^L`, and (ii) one Adam
+step, which moves every entry of a parameter by about the learning rate whatever its gradient's
+size, changes the product of the :math:`L` layers by :math:`O(\text{lr})` and not by
+:math:`(1 + \text{lr}\, C)^L` (it is a per-layer learning rate :math:`\alpha_L\,\text{lr}`
+for :math:`\boldsymbol{\omega}` and :math:`\mathbf{K}_l`). The function class is unchanged
+(:math:`\boldsymbol{\omega}` unconstrained, :math:`\mathbf{K}_l` any matrix), and at
+:math:`L \le 2` it is the plain parametrisation (:math:`\omega^{(0)} = 1`, weight decay pulling
+:math:`\mathbf{K}_l` towards :math:`\mathbf{I}` rather than 0).
+
 :math:`\boldsymbol{\omega}` is held by the network as one tensor ``omega`` of shape
 ``[layers, hidden]`` (``omega="channel"``, the paper's default), ``[layers, 1]``
 (``"layer"``), ``[1, hidden]`` (``"shared"``: one channel-wise vector for all layers) or
-``[1, 1]`` (``"shared_scalar"``), initialised to ``omega_init`` (1) and unconstrained; see
-:meth:`OmegaNet.omega_values`. The normalised operator (GCN) or the self-looped graph (GAT) is
+``[1, 1]`` (``"shared_scalar"``), holding :math:`\boldsymbol{\theta}` (the effective
+:math:`\boldsymbol{\omega} = \alpha_L \boldsymbol{\theta}` is :meth:`OmegaNet.omega_values`),
+initialised so that :math:`\boldsymbol{\omega}^{(0)}` = ``omega_init`` (default
+:math:`\alpha_L`) and unconstrained. The normalised operator (GCN) or the self-looped graph (GAT) is
 computed once per forward pass and shared by all layers, and with ``cached=True`` once for the
 whole training (transductive node classification only).
 """
@@ -66,14 +89,23 @@ class OmegaNet(nn.Module):
         out_channels (int): Classes.
         hidden (int, optional): Width :math:`C`. (default: 128 node / 64 graph, the registry's)
         layers (int, optional): Number of omega layers :math:`L`. (default: 2 node / 4 graph)
-        dropout (float, optional): Dropout before the opening and closing layers and, unless
-            ``layer_dropout`` is given, before every :math:`\mathbf{K}_l`. (default: ``0.5``)
-        layer_dropout (float, optional): Dropout inside the layers. (default: ``dropout``)
+        dropout (float, optional): Dropout before the opening and closing layers.
+            (default: ``0.5``)
+        layer_dropout (float, optional): Dropout before every :math:`\mathbf{K}_l`. Its noise
+            is multiplied through all :math:`L` layers (with small :math:`\omega` almost without
+            averaging), so keep it 0 for deep networks. (default: ``0.0``)
         omega (str, optional): ``"channel"``, ``"layer"``, ``"shared"`` or ``"shared_scalar"``.
             (default: ``"channel"``)
-        omega_init (float, optional): Initial omega. (default: ``1.0``)
+        omega_init (float, optional): Initial (effective) omega; ``None`` is
+            :math:`\alpha_L` (1 without depth scaling). (default: ``None``)
         k_init_std (float, optional): Std of the noise added to the identity initialisation of
             :math:`\mathbf{K}_l` (node task). (default: ``0.01``)
+        depth_scaling (bool, optional): Use the depth-scaled parametrisation
+            :math:`\boldsymbol{\omega} = \alpha_L \boldsymbol{\theta}`,
+            :math:`\mathbf{K}_l = \mathbf{I} + \alpha_L \mathbf{W}_l` with
+            :math:`\alpha_L = \min(1, 2/L)`; ``False`` stores :math:`\boldsymbol{\omega}` and
+            :math:`\mathbf{K}_l` directly (:math:`\alpha = 1`, :math:`\mathbf{K}_l` as a plain
+            weight). (default: ``True``)
         cached (bool, optional): Compute the propagation graph once and reuse it on later calls
             (only when every call sees the same graph). (default: ``False``)
         pool (str, optional): Graph readout ``"sum"``, ``"mean"`` or ``"max"``.
@@ -91,10 +123,11 @@ class OmegaNet(nn.Module):
         hidden: int | None = None,
         layers: int | None = None,
         dropout: float = 0.5,
-        layer_dropout: float | None = None,
+        layer_dropout: float = 0.0,
         omega: str = "channel",
-        omega_init: float = 1.0,
+        omega_init: float | None = None,
         k_init_std: float = 0.01,
+        depth_scaling: bool = True,
         cached: bool = False,
         pool: str = "sum",
     ) -> None:
@@ -105,7 +138,6 @@ class OmegaNet(nn.Module):
         defaults = NODE_DEFAULTS if task == "node" else GRAPH_DEFAULTS
         hidden = int(defaults["hidden"] if hidden is None else hidden)
         layers = int((2 if task == "node" else defaults["layers"]) if layers is None else layers)
-        layer_dropout = dropout if layer_dropout is None else layer_dropout
         if min(in_channels, out_channels, hidden, layers) < 1:
             raise ValueError(
                 f"{name}: in_channels, out_channels, hidden and layers must be positive, got "
@@ -123,7 +155,11 @@ class OmegaNet(nn.Module):
         self.task, self.in_channels, self.out_channels = task, in_channels, out_channels
         self.hidden, self.num_layers = hidden, layers
         self.dropout, self.layer_dropout = float(dropout), float(layer_dropout)
-        self.omega_mode, self.omega_init, self.k_init_std = omega, float(omega_init), k_init_std
+        self.depth_scaling = bool(depth_scaling)
+        #: alpha_L: omega = alpha * theta, K_l = I + alpha * W_l (1 without depth scaling)
+        self.alpha = min(1.0, 2.0 / layers) if self.depth_scaling else 1.0
+        omega_init = self.alpha if omega_init is None else float(omega_init)
+        self.omega_mode, self.omega_init, self.k_init_std = omega, omega_init, k_init_std
         self.cached, self.pool = cached, pool
         self._cache: tuple | None = None
 
@@ -171,15 +207,18 @@ class OmegaNet(nn.Module):
     # -- parameters ---------------------------------------------------------------------------
     def reset_parameters(self) -> None:
         with torch.no_grad():
-            self.omega.fill_(self.omega_init)
+            self.omega.fill_(self.omega_init / self.alpha)  # theta; omega = alpha * theta
         self.lin_open.reset_parameters()
         for conv in self.convs:
             conv.reset_parameters()
         for m in self.mix:
-            if isinstance(m, nn.Linear):  # K_l = I + small noise
+            if isinstance(m, nn.Linear):  # K_l = I + N(0, k_init_std^2)
                 with torch.no_grad():
-                    nn.init.normal_(m.weight, 0.0, self.k_init_std)
-                    m.weight.add_(torch.eye(self.hidden))
+                    if self.depth_scaling:  # the weight is W_l, K_l = I + alpha W_l
+                        nn.init.normal_(m.weight, 0.0, self.k_init_std / self.alpha)
+                    else:  # the weight is K_l itself
+                        nn.init.normal_(m.weight, 0.0, self.k_init_std)
+                        m.weight.add_(torch.eye(self.hidden))
             else:
                 for sub in m:
                     if hasattr(sub, "reset_parameters"):
@@ -195,7 +234,16 @@ class OmegaNet(nn.Module):
 
     def omega_values(self) -> Tensor:
         """The effective omega of every layer and channel, detached, shape ``[layers, hidden]``."""
-        return self.omega.detach().expand(self.num_layers, self.hidden).clone()
+        return (self.alpha * self.omega.detach()).expand(self.num_layers, self.hidden).clone()
+
+    def mixing_matrices(self) -> Tensor:
+        """The effective :math:`\\mathbf{K}_l` of the node task, detached, ``[layers, C, C]``."""
+        if self.task != "node":
+            raise ValueError(f"{type(self).__name__}: K_l is a matrix only for task='node'")
+        w = torch.stack([m.weight.detach() for m in self.mix])
+        if not self.depth_scaling:
+            return w.clone()
+        return torch.eye(self.hidden, dtype=w.dtype, device=w.device) + self.alpha * w
 
     # -- forward ------------------------------------------------------------------------------
     def open(self, x: Tensor) -> Tensor:
@@ -247,10 +295,14 @@ class OmegaNet(nn.Module):
         x = torch.relu(self.open(x))
         states = [x] if all_layers else None
         rows = self.omega.size(0)
+        node_residual = self.task == "node" and self.depth_scaling
         for i, (conv, mix) in enumerate(zip(self.convs, self.mix, strict=True)):
-            x = self.run_conv(conv, x, graph, self.omega[i if rows > 1 else 0])
+            x = self.run_conv(conv, x, graph, self.alpha * self.omega[i if rows > 1 else 0])
             x = F.dropout(x, p=self.layer_dropout, training=self.training)
-            x = torch.relu(mix(x))
+            if node_residual:  # K_l x = x + alpha W_l x, one fused addmm
+                x = torch.relu(torch.addmm(x, x, mix.weight.t(), alpha=self.alpha))
+            else:
+                x = torch.relu(mix(x))
             if all_layers:
                 states.append(x)
         return states if all_layers else x
@@ -276,7 +328,8 @@ class OmegaNet(nn.Module):
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, task={self.task!r}, "
             f"hidden={self.hidden}, layers={self.num_layers}, dropout={self.dropout}, "
-            f"omega={self.omega_mode!r}{self._repr_extra()}{extra})"
+            f"omega={self.omega_mode!r}{self._repr_extra()}{extra}"
+            f"{'' if self.depth_scaling else ', depth_scaling=False'})"
         )
 
     def _repr_extra(self) -> str:
@@ -360,10 +413,11 @@ def omega_gcn(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
-    layer_dropout: float | None = None,
+    layer_dropout: float = 0.0,
     omega: str = "channel",
-    omega_init: float = 1.0,
+    omega_init: float | None = None,
     k_init_std: float = 0.01,
+    depth_scaling: bool = True,
     cached: bool = False,
     pool: str = "sum",
     sparse: bool = True,
@@ -381,10 +435,11 @@ def omega_gat(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
-    layer_dropout: float | None = None,
+    layer_dropout: float = 0.0,
     omega: str = "channel",
-    omega_init: float = 1.0,
+    omega_init: float | None = None,
     k_init_std: float = 0.01,
+    depth_scaling: bool = True,
     cached: bool = False,
     pool: str = "sum",
     heads: int = 8,

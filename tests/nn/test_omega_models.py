@@ -37,21 +37,37 @@ def test_registered_for_both_tasks():
     assert repr(m) == (
         "OmegaGAT(5, 3, task='node', hidden=16, layers=2, dropout=0.5, omega='channel', heads=4)"
     )
+    assert m.layer_dropout == 0.0 and m.alpha == 1.0  # 2 layers: the plain parametrisation
     with pytest.raises(ValueError, match="unknown option"):
         build_model("omega_gcn", task="node", in_channels=5, out_channels=3, heads=4)
 
 
-def test_untrained_omega_gcn_is_repeated_gcn_propagation():
-    """omega = 1 and K_l = I: f^(L) = S^L ReLU(K_open x) (features stay non-negative)."""
+def _gcn_dense(a: torch.Tensor) -> torch.Tensor:
+    a_hat = a + torch.eye(a.size(0), dtype=a.dtype)
+    d = a_hat.sum(1).rsqrt()
+    return d[:, None] * a_hat * d[None, :]
+
+
+@pytest.mark.parametrize("depth_scaling", [False, True])
+def test_untrained_omega_gcn_is_repeated_diffusion(depth_scaling):
+    """K_l = I: f^(L) = ((1 - a) I + a S)^L ReLU(K_open x), with a = 1 (plain) or 2/L (scaled)."""
     ei, a = _graph()
     x = torch.randn(10, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     net = OmegaGCN(
-        task="node", in_channels=6, out_channels=3, hidden=8, layers=5, dropout=0.0, k_init_std=0.0
+        task="node",
+        in_channels=6,
+        out_channels=3,
+        hidden=8,
+        layers=5,
+        dropout=0.0,
+        k_init_std=0.0,
+        depth_scaling=depth_scaling,
     ).double()
     net.eval()
-    a_hat = a + torch.eye(10, dtype=torch.float64)
-    d = a_hat.sum(1).rsqrt()
-    s = d[:, None] * a_hat * d[None, :]
+    step = 0.4 if depth_scaling else 1.0
+    assert net.alpha == step
+    torch.testing.assert_close(net.omega_values(), torch.full((5, 8), step, dtype=torch.float64))
+    s = (1 - step) * torch.eye(10, dtype=torch.float64) + step * _gcn_dense(a)
     f = torch.relu(net.lin_open(x))
     expected = torch.linalg.matrix_power(s, 5) @ f
     torch.testing.assert_close(net.hidden_states(x, ei), expected)
@@ -59,6 +75,67 @@ def test_untrained_omega_gcn_is_repeated_gcn_propagation():
     assert len(states) == 6
     torch.testing.assert_close(states[2], s @ s @ f)
     torch.testing.assert_close(net(x, ei), net.lin_close(expected))
+
+
+def test_depth_scaled_network_equals_dense_formula():
+    """Random theta and W: f_l = ReLU(K_l ((1 - w_l) f + w_l S f)), w = a theta, K_l = I + a W_l."""
+    ei, a = _graph()
+    gen = torch.Generator().manual_seed(11)
+    x = torch.randn(10, 6, generator=gen, dtype=torch.float64)
+    net = OmegaGCN(task="node", in_channels=6, out_channels=3, hidden=8, layers=8).double().eval()
+    assert net.alpha == 0.25 and repr(net).endswith("omega='channel')")
+    with torch.no_grad():
+        net.omega.copy_(torch.randn(8, 8, generator=gen, dtype=torch.float64) * 3)
+        for m in net.mix:
+            m.weight.copy_(torch.randn(8, 8, generator=gen, dtype=torch.float64))
+    s = _gcn_dense(a)
+    omega = 0.25 * net.omega.detach()
+    ks = [torch.eye(8, dtype=torch.float64) + 0.25 * m.weight.detach() for m in net.mix]
+    torch.testing.assert_close(net.omega_values(), omega)
+    torch.testing.assert_close(net.mixing_matrices(), torch.stack(ks))
+    f = torch.relu(net.lin_open(x))
+    for w, k in zip(omega, ks, strict=True):
+        f = torch.relu(((1 - w) * f + w * (s @ f)) @ k.T)
+    torch.testing.assert_close(net.hidden_states(x, ei), f)
+    # omega_init is the effective initial omega; without depth scaling K_l is the weight itself
+    assert torch.allclose(
+        OmegaGCN(
+            task="node", in_channels=6, out_channels=3, layers=8, omega_init=0.7
+        ).omega_values(),
+        torch.tensor(0.7),
+    )
+    plain = OmegaGCN(task="node", in_channels=6, out_channels=3, layers=8, depth_scaling=False)
+    assert plain.alpha == 1.0 and repr(plain).endswith("depth_scaling=False)")
+    torch.testing.assert_close(plain.mixing_matrices(), torch.stack([m.weight for m in plain.mix]))
+
+
+def test_depth_scaling_keeps_one_adam_step_small_at_64_layers():
+    """Adam moves every entry by ~lr, so without depth scaling one step changes each K_l by up to
+    lr * C in norm and the 64-layer product by (1 + lr C)^64; with it the change stays O(lr)."""
+    ei, _ = _graph(30, seed=3)
+    gen = torch.Generator().manual_seed(12)
+    x = torch.rand(30, 6, generator=gen)
+    y = torch.randint(0, 3, (30,), generator=gen)
+    change = {}
+    for scaled in (True, False):
+        torch.manual_seed(0)
+        net = OmegaGCN(
+            task="node",
+            in_channels=6,
+            out_channels=3,
+            hidden=16,
+            layers=64,
+            dropout=0.0,
+            depth_scaling=scaled,
+        )
+        opt = torch.optim.Adam(net.parameters(), lr=0.01)
+        before = net.hidden_states(x, ei).detach()
+        torch.nn.functional.cross_entropy(net(x, ei), y).backward()
+        opt.step()
+        after = net.hidden_states(x, ei).detach()
+        change[scaled] = float((after - before).norm() / before.norm())
+    assert change[True] < 0.5
+    assert change[False] > 10 * change[True]
 
 
 def test_omega_zero_ignores_the_graph():
