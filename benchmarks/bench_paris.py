@@ -5,11 +5,17 @@ data, same functional (h_t = x_t, so the target is E[sum_t X_t | y]), K = 2, boo
 with systematic resampling at ESS < N/2, in one run. Prints wall and CPU seconds, the ratio,
 both estimates and the exact Kalman/RTS value (statsmodels).
 
+Ours is timed ``--repeats`` times per backward kernel (``--backward``, default the library's
+``mh``; ``rejection`` is the hybrid accept-reject) and per torch thread count (``--threads``);
+the medians are printed.
+
 The peer's cost is linear in T (a Python loop over particles at each step), so when its run
 would exceed ``--peer-budget`` CPU seconds it is stopped after the steps that fit and its time
 is extrapolated linearly to the full T (rows marked ``peer_extrapolated``; no peer estimate).
 
     PYTHONPATH=. python benchmarks/bench_paris.py --out /tmp/bench_paris.jsonl
+    PYTHONPATH=. python benchmarks/bench_paris.py --sizes 10000x1000 --repeats 3 \
+        --threads 1,2 --backward mh,rejection
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -80,17 +87,29 @@ def run_peer(y: np.ndarray, n: int, budget: float, seed: int):
     )
 
 
-def run_ours(model, y, n, seed):
-    g = torch.Generator().manual_seed(seed)
-    c0, w0 = time.process_time(), time.perf_counter()
-    res = paris(model, y, state_sum, n, num_backward=2, generator=g)
-    cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+def run_ours(model, y, n, seed, backward, mh_steps, repeats):
+    cpus, walls = [], []
+    for r in range(repeats):
+        g = torch.Generator().manual_seed(seed + r)
+        c0, w0 = time.process_time(), time.perf_counter()
+        res = paris(
+            model, y, state_sum, n, num_backward=2, backward=backward, mh_steps=mh_steps,
+            generator=g,
+        )  # fmt: skip
+        cpus.append(time.process_time() - c0)
+        walls.append(time.perf_counter() - w0)
     return dict(
-        ours_cpu_s=cpu,
-        ours_wall_s=wall,
+        backward=backward,
+        mh_steps=mh_steps if backward == "mh" else None,
+        repeats=repeats,
+        ours_cpu_s=float(np.median(cpus)),
+        ours_wall_s=float(np.median(walls)),
+        ours_cpu_all=cpus,
+        ours_wall_all=walls,
         ours_estimate=float(res.estimate[0]),
         ours_proposals_per_draw=float(res.num_proposals.float().mean()) / (2 * n),
         ours_fallback_per_step=float(res.num_fallback.float().mean()),
+        ours_acceptance=float(res.num_accepted.sum()) / max(1, int(res.num_proposals.sum())),
     )
 
 
@@ -99,39 +118,51 @@ def main():
     p.add_argument("--sizes", default="200x100,1000x100,200x1000,1000x1000,10000x1000")
     p.add_argument("--peer-max-n", type=int, default=1000, help="skip the peer above this N")
     p.add_argument("--peer-budget", type=float, default=60.0, help="peer CPU seconds per run")
-    p.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
+    p.add_argument("--threads", default="1", help="torch intra-op thread counts, e.g. 1,2")
+    p.add_argument("--backward", default="mh", help="backward kernels, e.g. mh,rejection")
+    p.add_argument("--mh-steps", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=1, help="timed runs of ours (median)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="append JSON lines here")
     args = p.parse_args()
-    torch.set_num_threads(args.threads)
     model = LinearGaussian(RHO, 1.0, SX**2, SY**2, P0=S0**2)
     print(
-        f"{'N':>6} {'T':>5} {'ours cpu':>9} {'ours wall':>9} {'peer cpu':>9} {'peer wall':>9} "
-        f"{'ratio cpu':>9} {'ratio wall':>10} {'ours est':>9} {'peer est':>9} {'kalman':>9}"
+        f"{'N':>6} {'T':>5} {'kernel':>9} {'thr':>3} {'ours cpu':>9} {'ours wall':>9} "
+        f"{'peer cpu':>9} {'peer wall':>9} {'ratio cpu':>9} {'ratio wall':>10} {'ours est':>9} "
+        f"{'peer est':>9} {'kalman':>9}"
     )
     for size in args.sizes.split(","):
         n, t = (int(v) for v in size.split("x"))
         sim = simulate(model, t, torch.Generator().manual_seed(1000 + t))
         y = sim.observations
         exact = float(kalman_smoother(model, y).statistics[0])
-        row = dict(N=n, T=t, K=2, threads=args.threads, seed=args.seed, kalman=exact)
-        row.update(run_ours(model, y, n, args.seed))
+        peer = None
         if n <= args.peer_max_n:
-            row.update(run_peer(y[:, 0].numpy(), n, args.peer_budget, args.seed))
-            row["ratio_cpu"] = row["peer_cpu_s"] / row["ours_cpu_s"]
-            row["ratio_wall"] = row["peer_wall_s"] / row["ours_wall_s"]
-        if args.out:
-            with open(args.out, "a") as f:
-                f.write(json.dumps(row) + "\n")
-        fmt = lambda k, spec, r=row: format(r[k], spec) if r.get(k) is not None else "-"
-        ext = "*" if row.get("peer_extrapolated") else ""
-        print(
-            f"{n:>6} {t:>5} {fmt('ours_cpu_s', '9.2f')} {fmt('ours_wall_s', '9.2f')} "
-            f"{fmt('peer_cpu_s', '8.1f')}{ext:1} {fmt('peer_wall_s', '9.1f')} "
-            f"{fmt('ratio_cpu', '9.0f')} {fmt('ratio_wall', '10.0f')} "
-            f"{fmt('ours_estimate', '9.3f')} {fmt('peer_estimate', '9.3f')} {exact:9.3f}",
-            flush=True,
-        )
+            torch.set_num_threads(1)
+            peer = run_peer(y[:, 0].numpy(), n, args.peer_budget, args.seed)
+        for backward in args.backward.split(","):
+            for threads in (int(v) for v in args.threads.split(",")):
+                torch.set_num_threads(threads)
+                row = dict(N=n, T=t, K=2, threads=threads, seed=args.seed, kalman=exact)
+                row.update(run_ours(model, y, n, args.seed, backward, args.mh_steps, args.repeats))
+                if peer is not None:
+                    row.update(peer)
+                    row["ratio_cpu"] = row["peer_cpu_s"] / row["ours_cpu_s"]
+                    row["ratio_wall"] = row["peer_wall_s"] / row["ours_wall_s"]
+                row["load_avg_1min"] = os.getloadavg()[0]
+                if args.out:
+                    with open(args.out, "a") as f:
+                        f.write(json.dumps(row) + "\n")
+                fmt = lambda k, spec, r=row: format(r[k], spec) if r.get(k) is not None else "-"
+                ext = "*" if row.get("peer_extrapolated") else ""
+                print(
+                    f"{n:>6} {t:>5} {backward:>9} {threads:>3} {fmt('ours_cpu_s', '9.2f')} "
+                    f"{fmt('ours_wall_s', '9.2f')} {fmt('peer_cpu_s', '8.1f')}{ext:1} "
+                    f"{fmt('peer_wall_s', '9.1f')} {fmt('ratio_cpu', '9.0f')} "
+                    f"{fmt('ratio_wall', '10.0f')} {fmt('ours_estimate', '9.3f')} "
+                    f"{fmt('peer_estimate', '9.3f')} {exact:9.3f}",
+                    flush=True,
+                )
     print("* peer time extrapolated linearly in T from the steps run within --peer-budget")
 
 

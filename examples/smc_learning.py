@@ -86,6 +86,7 @@ def main():
     p.add_argument("--N", type=int, default=100)
     p.add_argument("--iterations", type=int, default=150)
     p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--lr-decay", type=float, default=0.6, help="gamma_k = lr (1 + k)^-decay")
     p.add_argument("--models", default="lg,sv")
     p.add_argument("--methods", default="paris,msc")
     p.add_argument("--threads", type=int, default=1)
@@ -93,10 +94,12 @@ def main():
     p.add_argument("--plot", default=None)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
-    done = set()
+    key = lambda name, method: (name, method, args.seed, args.T, args.N, args.iterations)  # noqa: E731
+    done = {}
     if os.path.exists(args.out):
         with open(args.out) as f:
-            done = {(r["model"], r["method"], r["seed"]) for r in map(json.loads, f)}
+            for r in map(json.loads, f):
+                done[(r["model"], r["method"], r["seed"], r["T"], r["N"], r["iterations"])] = r
     trajectories = {}
     for name in args.models.split(","):
         fn, true, init = (
@@ -108,18 +111,26 @@ def main():
         if name == "lg":
             ref = statsmodels_mle(y[:, 0].numpy())
         for method in args.methods.split(","):
-            if (name, method, args.seed) in done and args.plot is None:
+            if key(name, method) in done:  # resume: reuse the stored run
+                r = done[key(name, method)]
+                trajectories[(name, method)] = (np.array(r["trajectory"]), r["names"], true, ref)
+                print(json.dumps({k: v for k, v in r.items() if k != "trajectory"}), flush=True)
                 continue
             g = torch.Generator().manual_seed(10_000 + args.seed)
             learner = score_ascent if method == "paris" else markov_score_climbing
             c0 = time.process_time()
-            res = learner(fn, to_tensors(init), y, args.N, args.iterations, lr=args.lr, generator=g)
+            res = learner(
+                fn, to_tensors(init), y, args.N, args.iterations, lr=args.lr,
+                lr_decay=args.lr_decay, generator=g,
+            )  # fmt: skip
             cpu = time.process_time() - c0
             trajectories[(name, method)] = (res.trajectory.numpy(), res.names, true, ref)
             est = {k: float(v) for k, v in res.params.items()}
             row = dict(
                 model=name, method=method, seed=args.seed, T=args.T, N=args.N,
-                iterations=args.iterations, cpu_s=cpu, estimate=est, true=true,
+                iterations=args.iterations, lr=args.lr, lr_decay=args.lr_decay, cpu_s=cpu,
+                estimate=est, true=true, names=res.names,
+                trajectory=res.trajectory.tolist(),
             )  # fmt: skip
             if ref is not None:
                 sm_params, sm_se, sm_llf = ref
@@ -129,10 +140,9 @@ def main():
                     k: (est[k] - float(m)) / float(s)
                     for k, m, s in zip(res.names, sm_params, sm_se, strict=True)
                 }
-            if (name, method, args.seed) not in done:
-                with open(args.out, "a") as f:
-                    f.write(json.dumps(row) + "\n")
-            print(json.dumps(row), flush=True)
+            with open(args.out, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(json.dumps({k: v for k, v in row.items() if k != "trajectory"}), flush=True)
     if args.plot and trajectories:
         import matplotlib
 

@@ -32,17 +32,23 @@ def main():
     p.add_argument("--burn-in", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--backward",
+        default="rejection",
+        help="backward sampler of every PaRIS run (PaRIS and PPG alike): rejection | mh",
+    )
     p.add_argument("--out", required=True)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     model = LinearGaussian(0.9, 1.0, 1.0, 0.5)
     y = simulate(model, args.T, torch.Generator().manual_seed(args.seed)).observations
     exact = float(kalman_smoother(model, y).statistics[1])
-    key = (args.T, args.N, args.sweeps, args.burn_in, args.seed)
+    key = (args.T, args.N, args.sweeps, args.burn_in, args.seed, args.backward)
     rows = []
     if os.path.exists(args.out):
         with open(args.out) as f:
             rows = [r for r in map(json.loads, f) if tuple(r["key"]) == key]
+    bw = args.backward
     for rep in range(len(rows), args.reps):
         g = torch.Generator().manual_seed(1_000_003 * (args.seed + 1) + rep)
         n_big = args.N * (args.sweeps + 1)
@@ -50,9 +56,11 @@ def main():
             key=key,
             rep=rep,
             exact=exact,
-            paris_N=float(paris(model, y, state_outer_sum, args.N, generator=g).estimate[0]),
+            paris_N=float(
+                paris(model, y, state_outer_sum, args.N, backward=bw, generator=g).estimate[0]
+            ),
             paris_equal_cost=float(
-                paris(model, y, state_outer_sum, n_big, generator=g).estimate[0]
+                paris(model, y, state_outer_sum, n_big, backward=bw, generator=g).estimate[0]
             ),
             ppg=float(
                 ppg(
@@ -62,6 +70,7 @@ def main():
                     args.N,
                     args.sweeps,
                     burn_in=args.burn_in,
+                    backward=bw,
                     generator=g,
                 ).estimate[0]
             ),  # fmt: skip
@@ -69,7 +78,11 @@ def main():
         rows.append(row)
         with open(args.out, "a") as f:
             f.write(json.dumps(row) + "\n")
-    print(f"exact E[sum X_t^2 | y] = {exact:.4f}   (T={args.T}, {len(rows)} replicates)")
+    print(
+        f"exact E[sum X_t^2 | y] = {exact:.4f}   (T={args.T}, {len(rows)} replicates, "
+        f"backward={bw}); cost in particle-sweeps: PaRIS N={args.N}: {args.N}, "
+        f"equal-cost PaRIS and PPG: {args.N * (args.sweeps + 1)}"
+    )
     for name, label in [
         ("paris_N", f"PaRIS N={args.N}"),
         ("paris_equal_cost", f"PaRIS N={args.N * (args.sweeps + 1)} (equal cost)"),

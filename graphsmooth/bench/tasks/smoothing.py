@@ -4,7 +4,9 @@ One trial = one seed: simulate ``num_steps`` observations from a scalar linear G
 (``a``, ``q``, ``r``; data seed = ``data_seed``, the same for every trial so that trials
 replicate the Monte Carlo error on fixed data), run ``method`` (``paris`` with
 ``num_particles``, or ``ppg`` with ``num_particles`` and ``ppg_sweeps`` sweeps after
-``ppg_burn_in``) on the additive functional :math:`\sum_t X_t^2`, and report the signed and
+``ppg_burn_in``; backward kernel ``backward``, :obj:`None` = the library default, i.e.
+``mh`` for PaRIS and ``rejection`` for PPG) on the additive functional :math:`\sum_t X_t^2`,
+and report the signed and
 absolute errors against the statsmodels RTS smoother and the CPU seconds. The runner's mean of
 ``error`` over seeds estimates the method's bias. Rows are the method, columns the model.
 
@@ -30,6 +32,7 @@ from graphsmooth.bench.tasks import Task, register_task
 __all__ = ["SmoothingConfig", "SmoothingTask"]
 
 _METHODS = ("paris", "ppg")
+_BACKWARD = ("mh", "rejection", "sampling", "exact")
 
 
 @dataclass(kw_only=True)
@@ -40,6 +43,8 @@ class SmoothingConfig(RunConfig):
     num_particles: int = 100
     num_steps: int = 100
     num_backward: int = 2
+    backward: str | None = None
+    mh_steps: int = 2
     ppg_sweeps: int = 8
     ppg_burn_in: int = 2
     a: float = 0.9
@@ -53,7 +58,15 @@ class SmoothingConfig(RunConfig):
             raise ConfigError(
                 f"unknown method {self.method!r}; valid: {list(_METHODS)}", key="method"
             )
-        for key in ("num_particles", "num_steps", "num_backward", "ppg_sweeps"):
+        if isinstance(self.backward, str) and self.backward not in _BACKWARD:
+            raise ConfigError(
+                f"unknown backward kernel {self.backward!r}; valid: {list(_BACKWARD)}",
+                key="backward",
+            )
+        if self.backward == "exact" and self.method == "ppg":
+            raise ConfigError("ppg needs backward draws; use mh, rejection or sampling",
+                              key="backward")  # fmt: skip
+        for key in ("num_particles", "num_steps", "num_backward", "ppg_sweeps", "mh_steps"):
             v = getattr(self, key)
             if isinstance(v, int) and v < 1:
                 raise ConfigError(f"must be >= 1, got {v}", key=key)
@@ -83,6 +96,8 @@ class SmoothingTask(Task):
             )
         else:
             method = f"paris N={config.num_particles}"
+        if config.backward is not None:
+            method += f" backward={config.backward}"
         return method, f"lg a={config.a} q={config.q} r={config.r} T={config.num_steps}"
 
     def run_trial(self, config, trial: dict) -> dict[str, float]:
@@ -100,16 +115,18 @@ class SmoothingTask(Task):
         y = simulate(model, config.num_steps, data).observations
         exact = float(kalman_smoother(model, y).statistics[1])
         gen = torch.Generator().manual_seed(int(trial["seed"]))
+        kw = {} if config.backward is None else {"backward": config.backward}
         c0 = time.process_time()
         if config.method == "paris":
             est = paris(
                 model, y, state_outer_sum, config.num_particles,
-                num_backward=config.num_backward, generator=gen,
+                num_backward=config.num_backward, mh_steps=config.mh_steps, generator=gen, **kw,
             ).estimate  # fmt: skip
         else:
             est = ppg(
                 model, y, state_outer_sum, config.num_particles, config.ppg_sweeps,
                 burn_in=config.ppg_burn_in, num_backward=config.num_backward, generator=gen,
+                **kw,
             ).estimate  # fmt: skip
         cpu = time.process_time() - c0
         err = float(est[0]) - exact
