@@ -30,9 +30,11 @@ from .functionals import (
 from .kalman import KalmanSmoothing, kalman_smoother
 from .learning import (
     LearningResult,
+    ObservedInformation,
     ScoreEstimate,
     fisher_score,
     markov_score_climbing,
+    observed_information,
     score_ascent,
 )
 from .models import (
@@ -43,7 +45,14 @@ from .models import (
     StochasticVolatility,
     simulate,
 )
-from .paris import ParisHistory, ParisResult, backward_sample, paris, paris_update
+from .paris import (
+    BackwardDraws,
+    ParisHistory,
+    ParisResult,
+    backward_sample,
+    paris,
+    paris_update,
+)
 from .ppg import PPGResult, ppg, ppg_sweep
 
 __all__ = [
@@ -70,6 +79,7 @@ __all__ = [
     "paris",
     "paris_update",
     "backward_sample",
+    "BackwardDraws",
     "ParisResult",
     "ParisHistory",
     "ppg",
@@ -79,6 +89,8 @@ __all__ = [
     "markov_score_climbing",
     "LearningResult",
     "ScoreEstimate",
+    "observed_information",
+    "ObservedInformation",
     "kalman_smoother",
     "KalmanSmoothing",
 ]

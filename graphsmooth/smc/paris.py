@@ -426,6 +426,9 @@ class ParisResult:
         num_fallback (Tensor): exact fallback draws per step, ``[T - 1]`` long.
         num_accepted (Tensor): accepted Metropolis-Hastings moves per step, ``[T - 1]`` long.
         history (ParisHistory or None): stored system when ``keep_history=True``.
+        online_estimates (Tensor or None): ``[T, F]``, row ``t`` the online estimate
+            :math:`\\sum_i \\omega_t^i \\tau_t^i` of
+            :math:`\\mathbb E[h_{0:t}(X_{0:t}) \\mid y_{0:t}]` (``keep_online=True``).
     """
 
     estimate: Tensor
@@ -437,6 +440,7 @@ class ParisResult:
     num_fallback: Tensor
     num_accepted: Tensor
     history: ParisHistory | None = None
+    online_estimates: Tensor | None = None
 
 
 def paris(
@@ -453,6 +457,7 @@ def paris(
     ess_threshold: float = 0.5,
     reference: Tensor | None = None,
     keep_history: bool = False,
+    keep_online: bool = False,
     generator: torch.Generator | None = None,
     verbose: bool = False,
 ) -> ParisResult:
@@ -481,6 +486,9 @@ def paris(
             :func:`graphsmooth.smc.ppg`). (default: :obj:`None`)
         keep_history (bool): store particles and backward indices of every step.
             (default: :obj:`False`)
+        keep_online (bool): also return the online estimate at every time step (PaRIS is an
+            online smoother: row ``t`` estimates :math:`\mathbb E[h_{0:t} \mid y_{0:t}]`).
+            (default: :obj:`False`)
         generator (torch.Generator, optional): random source. (default: :obj:`None`)
         verbose (bool): show a progress bar. (default: :obj:`False`)
     """
@@ -506,7 +514,7 @@ def paris(
         reference=reference,
     )
     stats = prev = None
-    props, falls, accs, parts, idxs = [], [], [], [], []
+    props, falls, accs, parts, idxs, online = [], [], [], [], [], []
     # no torch.no_grad() here: the filter and the backward draws never track gradients, but
     # the functional may (the PaRIS estimate is linear in h, so its gradient is the PaRIS
     # estimate of the gradient of h: this is how graphsmooth.smc.learning gets the score).
@@ -541,6 +549,8 @@ def paris(
                     idxs.append(draws.indices)
         if keep_history:
             parts.append(state.particles)
+        if keep_online:
+            online.append((torch.exp(state.log_weights).unsqueeze(1) * stats).sum(0))
         prev = state
     assert prev is not None and stats is not None
     estimate = (torch.exp(prev.log_weights).unsqueeze(1) * stats).sum(0)
@@ -563,4 +573,5 @@ def paris(
         torch.stack(falls) if falls else torch.zeros(0, dtype=torch.long),
         torch.stack(accs) if accs else torch.zeros(0, dtype=torch.long),
         history,
+        torch.stack(online) if keep_online else None,
     )
