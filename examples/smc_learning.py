@@ -25,6 +25,7 @@ from graphsmooth.smc import (
     LinearGaussian,
     StochasticVolatility,
     markov_score_climbing,
+    observed_information,
     score_ascent,
     simulate,
 )
@@ -75,6 +76,18 @@ def statsmodels_mle(y: np.ndarray):
     return res.params, res.bse, float(res.llf)
 
 
+def add_opg(row, fn, y, args, true):
+    """OPG standard errors from PaRIS' online score at the estimate: the reference for SV,
+    where no exact MLE exists (for LG they can be compared with statsmodels')."""
+    oi = observed_information(
+        fn, to_tensors(row["estimate"]), y, args.se_particles,
+        generator=torch.Generator().manual_seed(20_000 + args.seed),
+    )  # fmt: skip
+    row["opg_se"] = dict(zip(oi.names, oi.standard_errors.tolist(), strict=True))
+    row["opg_particles"] = args.se_particles
+    row["z_vs_true"] = {k: (row["estimate"][k] - true[k]) / row["opg_se"][k] for k in oi.names}
+
+
 def to_tensors(d):
     return {k: torch.tensor(v, dtype=torch.float64) for k, v in d.items()}
 
@@ -92,6 +105,12 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", required=True)
     p.add_argument("--plot", default=None)
+    p.add_argument(
+        "--se-particles",
+        type=int,
+        default=3000,
+        help="N of the PaRIS run giving OPG standard errors at the estimate (0: skip)",
+    )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     key = lambda name, method: (name, method, args.seed, args.T, args.N, args.iterations)  # noqa: E731
@@ -114,6 +133,10 @@ def main():
             if key(name, method) in done:  # resume: reuse the stored run
                 r = done[key(name, method)]
                 trajectories[(name, method)] = (np.array(r["trajectory"]), r["names"], true, ref)
+                if args.se_particles and "opg_se" not in r:  # a run stored before the SEs
+                    add_opg(r, fn, y, args, true)
+                    with open(args.out, "a") as f:
+                        f.write(json.dumps(r) + "\n")
                 print(json.dumps({k: v for k, v in r.items() if k != "trajectory"}), flush=True)
                 continue
             g = torch.Generator().manual_seed(10_000 + args.seed)
@@ -132,6 +155,8 @@ def main():
                 estimate=est, true=true, names=res.names,
                 trajectory=res.trajectory.tolist(),
             )  # fmt: skip
+            if args.se_particles:
+                add_opg(row, fn, y, args, true)
             if ref is not None:
                 sm_params, sm_se, sm_llf = ref
                 row["statsmodels_mle"] = dict(zip(res.names, map(float, sm_params), strict=True))
