@@ -336,12 +336,17 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
     sw = swap[pe[on]]
     big_pt = torch.where(sw, nS + j[on], i[on])
     z = torch.where(sw, loc_s[i[on]], loc_t[j[on]])
-    code = torch.zeros(nS + nT, dtype=torch.long, device=dev)
-    code.index_add_(0, big_pt, (c[on] - 1) * torch.pow(3, z))
     pt_edge = torch.cat([pr.src_edge, pr.snk_edge])
     pt_loc = torch.cat([loc_s, loc_t])
     pt_mass = torch.cat([pr.src_mass, pr.snk_mass])
     pt_small = torch.cat([swap[pr.src_edge], ~swap[pr.snk_edge]])
+    # profile code sum_z (c_z - 1) 3^z = (3^k - 1) + sum_z (c_z - 3) 3^z: start every big-side
+    # point at the all-3 profile and correct it with the pairs at distance 1 or 2 only (the
+    # pairs at distance 3, most of them on hub edges, are never listed here)
+    pk = torch.pow(3, k)
+    code = torch.where(small[pt_edge] & ~pt_small, pk[pt_edge] - 1, torch.zeros_like(pt_edge))
+    near = c[on] < 3
+    code.index_add_(0, big_pt[near], (c[on][near] - 3) * torch.pow(3, z[near]))
     group = torch.where(small, k, torch.full_like(k, -1))
     o_e, r_e = _group_slices(group)
     o_p, r_p = _group_slices(group[pt_edge])
@@ -445,6 +450,11 @@ def exact_w1(
 
     i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
     c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], table)
+    if not return_plans:
+        # only pairs at distance 1 or 2 matter below: the profile codes start from "all 3",
+        # twin hashes and closure arcs ignore cost 3 (plans need every tight pair)
+        near = (c < 3).nonzero().flatten()
+        i, j, c = i[near], j[near], c[near]
     W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
 
     kmin = torch.minimum(cnt_s, cnt_t)

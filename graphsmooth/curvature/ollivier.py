@@ -117,7 +117,17 @@ def _exact(
     return_plans: bool,
     chunk_pairs: int,
     verbose: bool,
+    select: Tensor | None = None,
 ) -> tuple[Tensor, TransportPlans | None]:
+    """Exact curvature of ``pairs`` (only of ``pairs[:, select]`` when given: ``nan`` elsewhere);
+    plan entries refer to columns of ``pairs``."""
+    if select is not None:
+        kappa_sel, tp = _exact(csr, pairs[:, select], alpha, return_plans, chunk_pairs, verbose)
+        kappa = torch.full((pairs.size(1),), math.nan, dtype=torch.float64, device=pairs.device)
+        kappa[select] = kappa_sel
+        if tp is not None:
+            tp.pair = select[tp.pair]
+        return kappa, tp
     u, v = pairs[0], pairs[1]
     deg = csr.deg
     du, dv = deg[u], deg[v]
@@ -162,6 +172,7 @@ def ollivier_ricci(
     max_iter: int = 2000,
     tol: float = 1e-6,
     chunk_pairs: int = 4_000_000,
+    edges: Tensor | None = None,
     verbose: bool = False,
 ) -> OllivierRicciResult:
     r"""Ollivier-Ricci curvature :math:`\kappa_\alpha(u, v) = 1 - W_1(m_u^\alpha, m_v^\alpha)` of
@@ -200,6 +211,10 @@ def ollivier_ricci(
         max_iter (int): Sinkhorn iterations. (default: ``2000``)
         tol (float): Sinkhorn tolerance on the L1 marginal error. (default: ``1e-6``)
         chunk_pairs (int): transport variables per batch (memory knob). (default: ``4_000_000``)
+        edges (torch.Tensor, optional): ``[2, K]`` edges of the graph (either orientation) to
+            evaluate; the others get ``nan`` (and no plan). The cost is that of the ``K`` edges
+            alone, whatever the size of the graph — BORF uses it for its incremental updates.
+            ``"exact"`` and ``"bounds"`` only. (default: ``None`` = every edge)
         verbose (bool): progress bar. (default: ``False``)
 
     Returns:
@@ -222,6 +237,18 @@ def ollivier_ricci(
     csr = to_csr(ei, n, canonical=False)
     pairs = undirected_pairs(ei)
     column_pair = _columns_to_pairs(edge_index, pairs, n)
+    select = None
+    if edges is not None:
+        if method == "sinkhorn":
+            raise ValueError("edges= is supported by method='exact' and 'bounds', not 'sinkhorn'")
+        edges = torch.as_tensor(edges, dtype=torch.long, device=pairs.device)
+        if edges.dim() != 2 or edges.size(0) != 2:
+            raise ValueError(f"edges must have shape [2, K], got {tuple(edges.shape)}")
+        sel = _columns_to_pairs(edges, pairs, n)
+        if bool((sel < 0).any()):
+            bad = edges[:, sel < 0][:, 0].tolist()
+            raise ValueError(f"edges contains {bad}, which is not an edge of the graph")
+        select = torch.unique(sel)
     res = OllivierRicciResult(
         curvature=torch.empty(0),
         pairs=pairs,
@@ -232,9 +259,14 @@ def ollivier_ricci(
         num_nodes=n,
     )
     if method == "exact":
-        kappa, res.plans = _exact(csr, pairs, alpha, return_plans, chunk_pairs, verbose)
+        kappa, res.plans = _exact(csr, pairs, alpha, return_plans, chunk_pairs, verbose, select)
     elif method == "bounds":
-        lo, up = pair_bounds(csr, pairs[0], pairs[1], alpha)
+        if select is None:
+            lo, up = pair_bounds(csr, pairs[0], pairs[1], alpha)
+        else:
+            lo = torch.full((pairs.size(1),), math.nan, dtype=torch.float64, device=pairs.device)
+            up = lo.clone()
+            lo[select], up[select] = pair_bounds(csr, pairs[0, select], pairs[1, select], alpha)
         res.pair_lower, res.pair_upper = lo, up
         res.lower, res.upper = _per_column(lo, column_pair), _per_column(up, column_pair)
         kappa = 0.5 * (lo + up)

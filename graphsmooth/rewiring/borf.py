@@ -32,13 +32,9 @@ length :math:`\le 2` runs through :math:`(a, b)`: one of :math:`p, q` is :math:`
 :math:`b`) and the other is in :math:`N[b]` (resp. :math:`N[a]`). So :math:`(x, y)` can change only
 if it touches :math:`a` or :math:`b`, or :math:`x \in N(a)` and :math:`d(y, b) \le 2` (or the same
 with the roles swapped), neighbourhoods taken in the union of the old and new graphs. Those edges
-are recomputed on a *support subgraph* :math:`H`: for each target :math:`(x, y)` every edge
-:math:`(p, w)` with :math:`p \in N[x]`, :math:`w \in N[N[y]]` and symmetrically, i.e. both stars,
-the edges between the neighbourhoods and both edges of every wedge :math:`p - w - q`. Distances in
-a subgraph never shrink and every path of length :math:`\le 2` between the neighbourhoods is kept
-(length 3 is :math:`p - x - y - q`), so the curvature on :math:`H` is exact. When building
-:math:`H` would cost about as much as the whole graph, the whole graph is used. The transport plans
-of the most negative edges are computed the same way, on the support subgraph of those edges.
+are recomputed, and only they: ``ollivier_ricci(..., edges=targets)`` evaluates a subset of the edges
+of the whole graph at the cost of that subset. The transport plans of the most negative edges are
+computed the same way, for those edges only.
 
 Design choices (the paper and the authors' code are silent or buggy here; see ``docs/borf.md``):
 
@@ -88,8 +84,6 @@ BORF_DEFAULTS: dict[str, tuple[int, int, int]] = {
 
 _ROUND = 1e9  # curvature ranking resolution (1e-9)
 _PLAN_TIE = 1e-12  # pi * d values closer than this are ties
-_FULL_FRACTION = 0.7  # a support subgraph with more edges than this share -> whole graph
-_EXPANSION_LIMIT = 0.5  # 2-hop expansion work above this share of the ORC work -> whole graph
 
 
 def borf_defaults(name: str) -> dict[str, int]:
@@ -187,13 +181,19 @@ class BORFResult:
 
 
 def _ollivier_ricci_backend(
-    edge_index: Tensor, num_nodes: int, alpha: float, return_plans: bool
+    edge_index: Tensor, num_nodes: int, alpha: float, return_plans: bool, edges: Tensor | None
 ) -> Any:
-    """Exact ORC (and plans) on a simple undirected graph; one seam for tests."""
+    """Exact ORC (and plans) of ``edges`` (all when ``None``) of a simple undirected graph;
+    one seam for tests (a backend may return more edges than asked)."""
     from graphsmooth.curvature import ollivier_ricci
 
     return ollivier_ricci(
-        edge_index, num_nodes=num_nodes, alpha=alpha, method="exact", return_plans=return_plans
+        edge_index,
+        num_nodes=num_nodes,
+        alpha=alpha,
+        method="exact",
+        return_plans=return_plans,
+        edges=edges,
     )
 
 
@@ -224,47 +224,6 @@ def _expand(g: _Graph, owner: Tensor, nodes: Tensor) -> tuple[Tensor, Tensor, Te
     """Every neighbour ``w`` of each ``nodes[i]``: ``(owner[i], nodes[i], w)`` triples."""
     seg, nbr = expand_neighbors(g.csr, nodes)
     return owner[seg], nodes[seg], nbr
-
-
-def _support_subgraph(g: _Graph, targets: Tensor) -> Tensor | None:
-    r"""Edges (indices into ``g.pairs``) of a subgraph :math:`H` on which the ORC of every
-    target edge equals its ORC on ``g``; ``None`` when :math:`H` would be most of the graph.
-
-    For a target :math:`(x, y)` the transport problem reads :math:`N(x)`, :math:`N(y)` and
-    :math:`d(p, q) \in \{0, 1, 2, 3\}` for :math:`p \in N[x]`, :math:`q \in N[y]`.
-    :math:`H` keeps every edge :math:`(p, w)` with :math:`p \in N[x]` and
-    :math:`w \in N[N[y]]` (and symmetrically): the stars of :math:`x` and :math:`y`, every edge
-    between the two neighbourhoods and both edges of every wedge :math:`p - w - q`. Distances
-    in :math:`H` are never shorter than in ``g`` (a subgraph) and every path of length
-    :math:`\le 2` between the neighbourhoods is kept; length 3 is :math:`p - x - y - q`.
-    """
-    dev = g.pairs.device
-    n = max(g.num_nodes, 1)
-    x, y = g.pairs[0, targets], g.pairs[1, targets]
-    deg = g.csr.deg
-    # work of the 2-hop expansions against the work of the whole-graph ORC (sum of deg u deg v
-    # transport variables): when building H costs about as much, use the whole graph
-    two_hop = deg.clone().index_add_(0, g.csr.row, deg[g.csr.col])
-    whole = int((deg[g.pairs[0]] * deg[g.pairs[1]]).sum())
-    if int((two_hop[x] + two_hop[y]).sum()) > _EXPANSION_LIMIT * whole + 10_000:
-        return None
-    t = torch.arange(targets.numel(), device=dev)
-    sides = []
-    for a in (x, y):
-        ta, _, pa = _expand(g, t, a)
-        ball_t, ball = torch.cat([t, ta]), torch.cat([a, pa])  # (t, p) for p in N[a]
-        t2, p2, w2 = _expand(g, ball_t, ball)  # (t, p, w) for w in N(p)
-        reach = torch.unique(torch.cat([ball_t * n + ball, t2 * n + w2]))  # N[N[a]] per t
-        sides.append((t2, p2, w2, reach))
-    (ta, pa, wa, reach_a), (tb, pb, wb, reach_b) = sides
-    keep_a = torch.isin(ta * n + wa, reach_b)
-    keep_b = torch.isin(tb * n + wb, reach_a)
-    u = torch.cat([pa[keep_a], pb[keep_b]])
-    v = torch.cat([wa[keep_a], wb[keep_b]])
-    keys = torch.unique(torch.minimum(u, v) * n + torch.maximum(u, v))
-    if keys.numel() > _FULL_FRACTION * g.num_edges:
-        return None
-    return torch.searchsorted(g.keys, keys)
 
 
 def _affected_edges(old: _Graph, new: _Graph, changed: Tensor) -> Tensor:
@@ -320,32 +279,16 @@ class _Plans:
 def _local_curvature(
     g: _Graph, targets: Tensor, alpha: float, with_plans: bool
 ) -> tuple[Tensor, _Plans | None]:
-    """Exact ORC of the edges ``g.pairs[:, targets]`` (and their plans) on a local subgraph.
-
-    The subgraph is :func:`_support_subgraph` (or the whole graph when that is cheaper).
-    """
+    """Exact ORC of the edges ``g.pairs[:, targets]`` (and their plans): only those edges are
+    evaluated (``ollivier_ricci(..., edges=)``), so the cost follows the targets, not the graph."""
     dev = g.pairs.device
     if targets.numel() == 0:
         empty = torch.empty(0, dtype=torch.long, device=dev)
         plans = _Plans(empty, empty, empty, empty.double(), empty) if with_plans else None
         return torch.empty(0, dtype=torch.float64, device=dev), plans
-    edges = None if targets.numel() == g.num_edges else _support_subgraph(g, targets)
-    if edges is None:
-        sub_nodes = None
-        sub_pairs = g.pairs
-        sub_n = g.num_nodes
-    else:
-        sub = g.pairs[:, edges]
-        sub_nodes = torch.unique(sub)
-        relabel = torch.full((g.num_nodes,), -1, dtype=torch.long, device=dev)
-        relabel[sub_nodes] = torch.arange(sub_nodes.numel(), device=dev)
-        sub_pairs = relabel[sub]  # monotone relabelling keeps u < v and every order
-        sub_n = int(sub_nodes.numel())
-    both = torch.cat([sub_pairs, sub_pairs.flip(0)], dim=1)
-    res = _ollivier_ricci_backend(both, sub_n, alpha, with_plans)
+    edges = None if targets.numel() == g.num_edges else g.pairs[:, targets]
+    res = _ollivier_ricci_backend(g.edge_index(), g.num_nodes, alpha, with_plans, edges)
     rp = res.pairs.to(dev).long()
-    if sub_nodes is not None:
-        rp = sub_nodes[rp]
     n = max(g.num_nodes, 1)
     rkeys = rp[0] * n + rp[1]
     rorder = torch.argsort(rkeys)
@@ -356,6 +299,8 @@ def _local_curvature(
         raise RuntimeError("curvature backend did not return every requested edge")
     idx = rorder[pos]  # index into res.pairs of each target
     kappa = res.pair_curvature.to(dev).double()[idx]
+    if bool(torch.isnan(kappa).any()):
+        raise RuntimeError("curvature backend did not evaluate every requested edge")
     plans = None
     if with_plans:
         pl = res.plans
@@ -363,13 +308,10 @@ def _local_curvature(
         owner[idx] = torch.arange(targets.numel(), device=dev)
         t = owner[pl.pair.to(dev).long()]
         keep = t >= 0
-        src, dst = pl.src.to(dev).long()[keep], pl.dst.to(dev).long()[keep]
-        if sub_nodes is not None:
-            src, dst = sub_nodes[src], sub_nodes[dst]
         plans = _Plans(
             target=t[keep],
-            src=src,
-            dst=dst,
+            src=pl.src.to(dev).long()[keep],
+            dst=pl.dst.to(dev).long()[keep],
             mass=pl.mass.to(dev).double()[keep],
             dist=pl.dist.to(dev).double()[keep],
         )

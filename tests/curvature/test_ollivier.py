@@ -231,3 +231,43 @@ def test_errors():
         ollivier_ricci(ei, method="bounds", return_plans=True)
     with pytest.raises(ValueError, match="alpha"):
         ollivier_ricci(ei, alpha=0.123456789123)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_edge_subset_equals_full_computation(alpha):
+    # a hub-heavy graph with cliques: subsets take the table path and the per-pair path
+    G = nx.barabasi_albert_graph(60, 3, seed=2)
+    G.add_edges_from(nx.complete_graph(range(50, 60)).edges())
+    ei = to_edge_index(G)
+    full = ollivier_ricci(ei, 60, alpha=alpha, return_plans=True)
+    gen = torch.Generator().manual_seed(0)
+    for k in (1, 7, full.pairs.size(1) // 2):
+        pick = torch.randperm(full.pairs.size(1), generator=gen)[:k]
+        edges = full.pairs[:, pick].flip(0)  # the other orientation is accepted too
+        sub = ollivier_ricci(ei, 60, alpha=alpha, edges=edges, return_plans=True)
+        assert torch.equal(sub.pairs, full.pairs)
+        done = ~torch.isnan(sub.pair_curvature)
+        assert int(done.sum()) == int(torch.unique(pick).numel())
+        assert done[pick].all()
+        torch.testing.assert_close(
+            sub.pair_curvature[done], full.pair_curvature[done], atol=1e-12, rtol=0
+        )
+        # plans only for the chosen edges, and equal-cost couplings for them
+        assert set(sub.plans.pair.tolist()) == set(pick.tolist())
+        cost = torch.zeros(sub.pairs.size(1), dtype=torch.float64)
+        cost.index_add_(0, sub.plans.pair, sub.plans.mass * sub.plans.dist)
+        torch.testing.assert_close(1 - cost[done], full.pair_curvature[done], atol=1e-12, rtol=0)
+        b = ollivier_ricci(ei, 60, alpha=alpha, method="bounds", edges=edges)
+        bf = ollivier_ricci(ei, 60, alpha=alpha, method="bounds")
+        torch.testing.assert_close(b.pair_lower[done], bf.pair_lower[done])
+        assert torch.isnan(b.pair_upper[~done]).all()
+
+
+def test_edge_subset_errors():
+    ei = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    with pytest.raises(ValueError, match=r"\[0, 2\].*not an edge"):
+        ollivier_ricci(ei, 3, edges=torch.tensor([[0], [2]]))
+    with pytest.raises(ValueError, match="shape"):
+        ollivier_ricci(ei, 3, edges=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="sinkhorn"):
+        ollivier_ricci(ei, 3, method="sinkhorn", edges=torch.tensor([[0], [1]]))

@@ -62,8 +62,9 @@ def nx_graph(edge_index: torch.Tensor, num_nodes: int) -> nx.Graph:
     return G
 
 
-def pot_backend(edge_index, num_nodes, alpha, return_plans):
-    """Reference ORC with plans (same interface as graphsmooth.curvature.ollivier_ricci)."""
+def pot_backend(edge_index, num_nodes, alpha, return_plans, edges=None):
+    """Reference ORC with plans (same interface as graphsmooth.curvature.ollivier_ricci); it
+    evaluates every edge, whatever ``edges`` asks for."""
     G = nx_graph(edge_index, num_nodes)
     pairs = sorted((min(a, b), max(a, b)) for a, b in G.edges())
     kappa, pp, ps, pd, pm, pdist = [], [], [], [], [], []
