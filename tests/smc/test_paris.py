@@ -275,3 +275,15 @@ def test_mh_argument_errors():
         backward_sample(m, 1, x, lw, x, 2, method="exact")
     with pytest.raises(ValueError, match="mh_steps must be >= 1"):
         paris(m, torch.zeros(3, 2), state_sum, 10, mh_steps=0)
+
+
+def test_online_estimates_are_the_estimates_on_each_prefix():
+    m = _lg2()
+    y = simulate(m, 12, torch.Generator().manual_seed(30)).observations
+    full = paris(m, y, state_sum, 50, keep_online=True, generator=torch.Generator().manual_seed(3))
+    assert full.online_estimates.shape == (12, 2)
+    torch.testing.assert_close(full.online_estimates[-1], full.estimate)
+    for t in (0, 4, 9):  # same random stream: the run on y_{0:t} is the prefix of the full run
+        part = paris(m, y[: t + 1], state_sum, 50, generator=torch.Generator().manual_seed(3))
+        torch.testing.assert_close(full.online_estimates[t], part.estimate)
+    assert paris(m, y, state_sum, 50).online_estimates is None
