@@ -168,7 +168,7 @@ def _read(paths) -> list[dict]:
     for r in rows:
         if not r.get("depth_scaling", True):
             r["model"] += " (no depth scaling)"
-        if r.get("layer_dropout"):
+        if r.get("layer_dropout") is not None and r["model"].startswith("omega"):
             r["model"] += f" (layer dropout {r['layer_dropout']})"
         if r.get("omega_init") is not None:
             r["model"] += f" (omega init {r['omega_init']})"

@@ -16,8 +16,8 @@ followed by a channel mixing:
       \hat{\mathbf{Y}} = \mathbf{K}_{\mathrm{close}}\, \operatorname{dropout}(f^{(L)}),
 
   with :math:`\mathbf{K}_l` a bias-free :math:`C \times C` matrix initialised near the identity
-  (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`); dropout
-  acts before the opening and the closing layer (``layer_dropout`` adds it inside the layers);
+  (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`), dropout
+  :math:`p` before the opening and the closing layer and :math:`p_L` inside every layer;
 - **graph classification** (``task="graph"``): :math:`\mathbf{K}_l` is replaced by a GIN-style MLP
   (``Linear -> BatchNorm -> ReLU -> Linear``, then ReLU), the node features are sum-pooled
   per graph and a two-layer MLP head gives the logits.
@@ -39,7 +39,12 @@ step, which moves every entry of a parameter by about the learning rate whatever
 size, changes the product of the :math:`L` layers by :math:`O(\text{lr})` and not by
 :math:`(1 + \text{lr}\, C)^L` (it is a per-layer learning rate :math:`\alpha_L\,\text{lr}`
 for :math:`\boldsymbol{\omega}` and :math:`\mathbf{K}_l`). The function class is unchanged
-(:math:`\boldsymbol{\omega}` unconstrained, :math:`\mathbf{K}_l` any matrix), and at
+(:math:`\boldsymbol{\omega}` unconstrained, :math:`\mathbf{K}_l` any matrix). (iii) The
+dropout inside the layers is :math:`p_L = 1 - (1 - p)^{\alpha_L}`, so that the product of the
+:math:`L` inverted-dropout scalings has the same second moment
+:math:`(1-p_L)^{-L} = (1-p)^{-2}` as in a 2-layer network (with a constant :math:`p` the
+train-mode noise grows like :math:`(1-p)^{-L}` and, with small :math:`\omega`, swamps the
+signal; :math:`p_{64} = 0.028` for :math:`p = 0.6`). At
 :math:`L \le 2` it is the plain parametrisation (:math:`\omega^{(0)} = 1`, weight decay pulling
 :math:`\mathbf{K}_l` towards :math:`\mathbf{I}` rather than 0).
 
@@ -91,9 +96,9 @@ class OmegaNet(nn.Module):
         layers (int, optional): Number of omega layers :math:`L`. (default: 2 node / 4 graph)
         dropout (float, optional): Dropout before the opening and closing layers.
             (default: ``0.5``)
-        layer_dropout (float, optional): Dropout before every :math:`\mathbf{K}_l`. Its noise
-            is multiplied through all :math:`L` layers (with small :math:`\omega` almost without
-            averaging), so keep it 0 for deep networks. (default: ``0.0``)
+        layer_dropout (float, optional): Dropout before every :math:`\mathbf{K}_l`; ``None``
+            is :math:`p_L = 1 - (1 - p)^{\alpha_L}` (``dropout`` without depth scaling). Its
+            noise is multiplied through all :math:`L` layers. (default: ``None``)
         omega (str, optional): ``"channel"``, ``"layer"``, ``"shared"`` or ``"shared_scalar"``.
             (default: ``"channel"``)
         omega_init (float, optional): Initial (effective) omega; ``None`` is
@@ -123,7 +128,7 @@ class OmegaNet(nn.Module):
         hidden: int | None = None,
         layers: int | None = None,
         dropout: float = 0.5,
-        layer_dropout: float = 0.0,
+        layer_dropout: float | None = None,
         omega: str = "channel",
         omega_init: float | None = None,
         k_init_std: float = 0.01,
@@ -143,6 +148,9 @@ class OmegaNet(nn.Module):
                 f"{name}: in_channels, out_channels, hidden and layers must be positive, got "
                 f"{in_channels}, {out_channels}, {hidden}, {layers}"
             )
+        alpha = min(1.0, 2.0 / layers) if depth_scaling else 1.0
+        if layer_dropout is None and 0.0 <= dropout < 1.0:
+            layer_dropout = 1.0 - (1.0 - dropout) ** alpha
         for key, p in (("dropout", dropout), ("layer_dropout", layer_dropout)):
             if not 0.0 <= p < 1.0:
                 raise ValueError(f"{name}: {key} must be in [0, 1), got {p}")
@@ -157,7 +165,7 @@ class OmegaNet(nn.Module):
         self.dropout, self.layer_dropout = float(dropout), float(layer_dropout)
         self.depth_scaling = bool(depth_scaling)
         #: alpha_L: omega = alpha * theta, K_l = I + alpha * W_l (1 without depth scaling)
-        self.alpha = min(1.0, 2.0 / layers) if self.depth_scaling else 1.0
+        self.alpha = alpha
         omega_init = self.alpha if omega_init is None else float(omega_init)
         self.omega_mode, self.omega_init, self.k_init_std = omega, omega_init, k_init_std
         self.cached, self.pool = cached, pool
@@ -413,7 +421,7 @@ def omega_gcn(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
-    layer_dropout: float = 0.0,
+    layer_dropout: float | None = None,
     omega: str = "channel",
     omega_init: float | None = None,
     k_init_std: float = 0.01,
@@ -435,7 +443,7 @@ def omega_gat(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
-    layer_dropout: float = 0.0,
+    layer_dropout: float | None = None,
     omega: str = "channel",
     omega_init: float | None = None,
     k_init_std: float = 0.01,

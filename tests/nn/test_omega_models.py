@@ -37,7 +37,7 @@ def test_registered_for_both_tasks():
     assert repr(m) == (
         "OmegaGAT(5, 3, task='node', hidden=16, layers=2, dropout=0.5, omega='channel', heads=4)"
     )
-    assert m.layer_dropout == 0.0 and m.alpha == 1.0  # 2 layers: the plain parametrisation
+    assert m.layer_dropout == 0.5 and m.alpha == 1.0  # 2 layers: the plain parametrisation
     with pytest.raises(ValueError, match="unknown option"):
         build_model("omega_gcn", task="node", in_channels=5, out_channels=3, heads=4)
 
@@ -107,6 +107,21 @@ def test_depth_scaled_network_equals_dense_formula():
     plain = OmegaGCN(task="node", in_channels=6, out_channels=3, layers=8, depth_scaling=False)
     assert plain.alpha == 1.0 and repr(plain).endswith("depth_scaling=False)")
     torch.testing.assert_close(plain.mixing_matrices(), torch.stack([m.weight for m in plain.mix]))
+
+
+@pytest.mark.parametrize("layers", [1, 2, 8, 64])
+def test_depth_scaled_layer_dropout_keeps_the_noise_of_two_layers(layers):
+    """p_L = 1 - (1 - p)^(2/L): the L inverted-dropout scalings have second moment (1-p)^-2."""
+    net = OmegaGCN(task="node", in_channels=3, out_channels=2, layers=layers, dropout=0.6)
+    p_l = net.layer_dropout
+    assert p_l == pytest.approx(0.6 if layers <= 2 else 1 - 0.4 ** (2 / layers))
+    assert (1 - p_l) ** -max(layers, 2) == pytest.approx(0.4**-2)
+    plain = OmegaGCN(
+        task="node", in_channels=3, out_channels=2, layers=layers, dropout=0.6, depth_scaling=False
+    )
+    assert plain.layer_dropout == 0.6
+    fixed = OmegaGCN(task="node", in_channels=3, out_channels=2, layers=layers, layer_dropout=0.1)
+    assert fixed.layer_dropout == 0.1
 
 
 def test_depth_scaling_keeps_one_adam_step_small_at_64_layers():
