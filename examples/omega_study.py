@@ -307,6 +307,67 @@ def cmd_plot(args: argparse.Namespace) -> None:
         print("\n".join(lines))
 
 
+def cmd_diagnose(args: argparse.Namespace) -> None:
+    """Why deep omega networks fail: over-smoothing at initialisation, gradient to omega,
+    train-mode (dropout) noise, and the loss after ONE Adam step, for each parametrisation."""
+    import torch.nn.functional as F
+
+    torch.set_num_threads(args.threads)
+    data = _load(args.dataset)
+    n_cls = int(data.y.max()) + 1
+    tr = data.train_mask
+    variants = {
+        "plain, layer dropout p (session 1)": {"depth_scaling": False},
+        "plain, no layer dropout": {"depth_scaling": False, "layer_dropout": 0.0},
+        "depth-scaled, no layer dropout": {"layer_dropout": 0.0},
+        "depth-scaled, constant layer dropout p": {"layer_dropout": args.dropout},
+        "depth-scaled (default)": {},
+    }
+    print(
+        f"{args.dataset}, omega_gcn, L={args.layers}, hidden {args.hidden}, dropout {args.dropout}"
+    )
+    for name, opts in variants.items():
+        seed_everything(0)
+        net = build_model(
+            "omega_gcn",
+            task="node",
+            in_channels=data.num_features,
+            out_channels=n_cls,
+            hidden=args.hidden,
+            layers=args.layers,
+            dropout=args.dropout,
+            cached=True,
+            **opts,
+        )
+        net.eval()
+        with torch.no_grad():
+            states = net.hidden_states(data.x, data.edge_index, all_layers=True)
+        rq = [energies(h, data.edge_index)["rayleigh"] for h in (states[0], states[-1])]
+        grads = {}
+        for mode in ("eval", "train"):
+            net.train(mode == "train")
+            net.zero_grad()
+            F.cross_entropy(net(data.x, data.edge_index)[tr], data.y[tr]).backward()
+            grads[mode] = float(net.omega.grad.norm() / net.alpha)  # d/domega = d/dtheta / alpha
+        with torch.no_grad():
+            noisy = torch.stack([net(data.x, data.edge_index) for _ in range(4)]).std(0).mean()
+            net.eval()
+            clean = net(data.x, data.edge_index).std()
+        opt = torch.optim.Adam(net.parameters(), lr=args.lr)
+        net.train()
+        opt.zero_grad()
+        F.cross_entropy(net(data.x, data.edge_index)[tr], data.y[tr]).backward()
+        opt.step()
+        net.eval()
+        with torch.no_grad():
+            loss1 = float(F.cross_entropy(net(data.x, data.edge_index)[tr], data.y[tr]))
+        print(
+            f"{name:40s} rayleigh f0 {rq[0]:.2e} fL {rq[1]:.2e} | |dloss/domega| eval "
+            f"{grads['eval']:.1e} train {grads['train']:.1e} | logit noise/spread "
+            f"{float(noisy / clean):.1f} | train loss after 1 Adam step {loss1:.3g}"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -332,6 +393,14 @@ def main() -> None:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--out", required=True)
     t.set_defaults(func=cmd_train)
+    g = sub.add_parser("diagnose", help="initialisation / one-step diagnostics of a deep net")
+    g.add_argument("--dataset", default="Cora")
+    g.add_argument("--layers", type=int, default=64)
+    g.add_argument("--hidden", type=int, default=64)
+    g.add_argument("--dropout", type=float, default=0.6)
+    g.add_argument("--lr", type=float, default=0.01)
+    g.add_argument("--threads", type=int, default=1)
+    g.set_defaults(func=cmd_diagnose)
     q = sub.add_parser("plot", help="plots and markdown tables from the JSONL files")
     q.add_argument("--depth", nargs="*", default=[])
     q.add_argument("--omega", nargs="*", default=[])
