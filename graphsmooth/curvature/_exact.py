@@ -144,11 +144,20 @@ def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
     nz = common_mass > 0
     order = torch.argsort(common_edge[nz], stable=True)
 
-    seg = torch.cat([seg1, seg2])
-    node = torch.cat([node1, node2])
-    r = torch.cat([r1, r2])
-    order_all = torch.argsort(seg, stable=True)
-    seg, node, r = seg[order_all], node[order_all], r[order_all]
+    # interleave the two parts edge by edge (N(u) first) without sorting: both are grouped by
+    # edge already, so every item's place is its edge's offset plus its rank in the part
+    cnt2 = torch.bincount(seg2, minlength=E)
+    start = torch.cumsum(du + cnt2, 0) - (du + cnt2)
+    pos1 = start[seg1] + torch.arange(seg1.numel(), device=dev) - off1[seg1]
+    first2 = torch.cumsum(cnt2, 0) - cnt2
+    pos2 = start[seg2] + du[seg2] + torch.arange(seg2.numel(), device=dev) - first2[seg2]
+    total = seg1.numel() + seg2.numel()
+    seg = torch.empty(total, dtype=torch.long, device=dev)
+    node = torch.empty_like(seg)
+    r = torch.empty_like(seg)
+    for dst, a, b in ((seg, seg1, seg2), (node, node1, node2), (r, r1, r2)):
+        dst[pos1] = a
+        dst[pos2] = b
     src = r > 0
     snk = r < 0
     return Problems(
@@ -168,7 +177,7 @@ def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
 class DistanceTable:
     r"""Membership tables for "adjacent" and "within 2 hops", built once per graph.
 
-    ``kind="bitmap"``: two packed bit arrays over all :math:`N^2` ordered pairs
+    ``kind="dense"``: a byte per ordered pair (small graphs). ``kind="bitmap"``: two packed bit arrays over all :math:`N^2` ordered pairs
     (:math:`N^2/32` bytes in all; a pair test is one gather). ``kind="keys"``: the sorted keys
     :math:`4(xN + y) + d(x, y)` of the pairs at distance 1 or 2 (a test is one binary search).
     Both come from ``hop_distances(csr, all nodes, 2)`` of the graph layer.
@@ -176,12 +185,23 @@ class DistanceTable:
 
     def __init__(self, csr: CSR, kind: str) -> None:
         n = max(csr.num_nodes, 1)
+        self.kind = kind
+        self.n = n
+        if kind == "dense":
+            # small graphs: the capped distances of all N^2 pairs as bytes, from A and A @ A
+            # (compiled sparse product); a pair test is one byte gather
+            rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
+            a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
+            d = np.full((n, n), 3, dtype=np.uint8)
+            a2 = (a @ a).tocoo()
+            d[a2.row, a2.col] = 2
+            d[np.repeat(np.arange(n), np.diff(rp)), col] = 1
+            self.dense = torch.from_numpy(d.reshape(-1)).to(csr.col.device)
+            return
         sp_, node, dist = hop_distances(csr, torch.arange(csr.num_nodes, device=csr.col.device), 2)
         keep = dist > 0
         key = sp_[keep] * n + node[keep]
         dist = dist[keep]
-        self.kind = kind
-        self.n = n
         if kind == "bitmap":
             words = (n * n + 63) // 64
             one = torch.ones((), dtype=torch.long, device=key.device)
@@ -196,6 +216,8 @@ class DistanceTable:
 
     def costs(self, s: Tensor, t: Tensor) -> Tensor:
         key = s * self.n + t
+        if self.kind == "dense":
+            return self.dense[key].long()
         if self.kind == "bitmap":
             w, b = key >> 6, key & 63
             adj = (self.adj[w] >> b) & 1
@@ -231,6 +253,8 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
     ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
     if ball > max(8 * budget_pairs, 80_000_000):  # ~ a few GiB while building: per-pair tests
         return None
+    if n * n <= 64 * 2**20:  # up to ~8,000 nodes: one byte per ordered pair
+        return DistanceTable(csr, "dense")
     if n * n // 32 <= 256 * 2**20:
         return DistanceTable(csr, "bitmap")
     return DistanceTable(csr, "keys")
@@ -378,9 +402,16 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     one node carrying their summed mass gives the same :math:`W_1`. Rows are compared through
     two independent random 40-bit linear hashes of their entries with cost 1 and 2 (cost 3 adds
     nothing); a false merge needs both to collide (probability about :math:`2^{-80}` per pair).
-    Only edges with ``on`` are merged. Returns the reduced ``i, j, c, src_edge, a, snk_edge, b``.
+    Only the points of edges with ``on`` are kept (and merged). Returns the reduced
+    ``i, j, c, src_edge, a, snk_edge, b``.
     """
     dev = c.device
+    # only the points of the merged edges take part (the pairs are already restricted to them)
+    keep_s, keep_t = on[src_edge], on[snk_edge]
+    new_s = torch.cumsum(keep_s.long(), 0) - 1
+    new_t = torch.cumsum(keep_t.long(), 0) - 1
+    i, j = new_s[i], new_t[j]
+    src_edge, a, snk_edge, b = src_edge[keep_s], a[keep_s], snk_edge[keep_t], b[keep_t]
     nS, nT = src_edge.numel(), snk_edge.numel()
     gen = torch.Generator().manual_seed(20240521)
     R = torch.randint(0, 2**40, (4, nS + nT), generator=gen, dtype=torch.long).to(dev)
@@ -399,7 +430,7 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     def groups(edge, h, n_pts):
         # group id: edge for merged edges, a unique id per point otherwise; then sort by
         # (gid, h0, h1) with three stable argsorts and cut where a key changes
-        gid = torch.where(on[edge], edge, on.numel() + torch.arange(n_pts, device=dev))
+        gid = edge
         order = torch.argsort(h[1], stable=True)
         order = order[torch.argsort(h[0][order], stable=True)]
         order = order[torch.argsort(gid[order], stable=True)]
