@@ -120,7 +120,7 @@ def main():
     p.add_argument("--peer-budget", type=float, default=60.0, help="peer CPU seconds per run")
     p.add_argument("--threads", default="1", help="torch intra-op thread counts, e.g. 1,2")
     p.add_argument("--backward", default="mh", help="backward kernels, e.g. mh,rejection")
-    p.add_argument("--mh-steps", type=int, default=2)
+    p.add_argument("--mh-steps", type=int, default=1)
     p.add_argument("--repeats", type=int, default=1, help="timed runs of ours (median)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="append JSON lines here")

@@ -74,7 +74,7 @@ AdditiveFunctional = Callable[[int, "Tensor | None", Tensor], Tensor]
 BACKWARD_METHODS = ("mh", "rejection", "sampling", "exact")
 _DRAW_METHODS = ("mh", "rejection", "sampling")
 
-DEFAULT_MH_STEPS = 2
+DEFAULT_MH_STEPS = 1
 _CHUNK_ELEMENTS = 1 << 22
 _SWITCH_ELEMENTS = 1 << 12
 
@@ -476,7 +476,7 @@ def paris(
             expectation), ``"sampling"`` (exact O(N^2) draws) or ``"exact"`` (O(N^2)
             marginalised, no draws); see :func:`backward_sample`. (default: :obj:`"mh"`)
         mh_steps (int): Metropolis-Hastings steps per backward draw with ``"mh"``.
-            (default: :obj:`2`)
+            (default: :obj:`1`)
         max_trials (int, optional): accept-reject proposals per draw before the exact
             fallback (:obj:`None`: ``max(16, N // 8)``, see :func:`backward_sample`).
             (default: :obj:`None`)

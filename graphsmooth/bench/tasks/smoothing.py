@@ -44,7 +44,7 @@ class SmoothingConfig(RunConfig):
     num_steps: int = 100
     num_backward: int = 2
     backward: str | None = None
-    mh_steps: int = 2
+    mh_steps: int = 1
     ppg_sweeps: int = 8
     ppg_burn_in: int = 2
     a: float = 0.9
