@@ -55,6 +55,7 @@ __all__ = [
     "distance_table",
     "exact_w1",
     "pair_costs",
+    "twin_classes",
 ]
 
 _INT32_MAX = 2**31 - 1
@@ -90,12 +91,18 @@ class Problems:
         self.__dict__.update(kw)
 
 
-def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
+def build_problems(
+    csr: CSR, u: Tensor, v: Tensor, p: int, q: int, twins: Tensor | None = None
+) -> Problems:
     r"""Integer-scaled, cancelled transport problems for the edges ``(u[e], v[e])``.
 
     With :math:`L_e = q \deg u \deg v`, the measure :math:`m_u` puts :math:`(q - p) \deg v` units
     on each neighbour of ``u`` and :math:`p \deg u \deg v` on ``u`` itself (likewise for ``v``).
     The support of edge ``e`` is :math:`N(u)` followed by :math:`N(v) \setminus N(u)`.
+
+    With ``twins`` (:func:`twin_classes`), the points of an edge that are false twins of each
+    other become one point carrying their summed mass, named by the class representative; points
+    in the class of ``u`` or ``v`` are kept as they are. Not for plans (node identities are lost).
     """
     E = u.numel()
     dev = csr.col.device
@@ -158,6 +165,15 @@ def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
     for dst, a, b in ((seg, seg1, seg2), (node, node1, node2), (r, r1, r2)):
         dst[pos1] = a
         dst[pos2] = b
+    if twins is not None and total:
+        # false twins x, x' (N(x) = N(x'), so not adjacent) lie on the same side of every edge
+        # with the same net mass and the same distance to every other node: one point each
+        cls = twins[node]
+        special = (cls == twins[u][seg]) | (cls == twins[v][seg])
+        key = seg * csr.num_nodes + torch.where(special, node, cls)
+        ukey, inv = torch.unique(key, return_inverse=True)
+        r = torch.zeros(ukey.numel(), dtype=r.dtype, device=dev).index_add_(0, inv, r)
+        seg, node = ukey // csr.num_nodes, ukey % csr.num_nodes
     src = r > 0
     snk = r < 0
     return Problems(
@@ -172,6 +188,36 @@ def build_problems(csr: CSR, u: Tensor, v: Tensor, p: int, q: int) -> Problems:
         common_node=common_node[nz][order],
         common_mass=common_mass[nz][order],
     )
+
+
+def twin_classes(csr: CSR) -> Tensor | None:
+    r"""Representative (smallest member) of the false-twin class of every node, or ``None``
+    when no two nodes share their open neighbourhood :math:`N(x)`.
+
+    False twins :math:`N(x) = N(x')` are at distance 2 from each other and at the same distance
+    from every other node, so in any edge's transport problem they are interchangeable.
+    Neighbourhoods are compared through their degree and two independent random 40-bit sums
+    (:math:`\sum_{w \in N(x)} R_w`); a false merge needs both sums to collide (probability
+    about :math:`2^{-80}` per pair of nodes of equal degree).
+    """
+    n = csr.num_nodes
+    if n < 2:
+        return None
+    dev = csr.col.device
+    gen = torch.Generator().manual_seed(20241128)
+    R = torch.randint(0, 2**40, (2, n), generator=gen, dtype=torch.long).to(dev)
+    h = torch.zeros(3, n, dtype=torch.long, device=dev)
+    h[0] = csr.deg
+    h[1].index_add_(0, csr.row, R[0][csr.col])
+    h[2].index_add_(0, csr.row, R[1][csr.col])
+    _, inv = torch.unique(h, dim=1, return_inverse=True)
+    if int(inv.max()) + 1 == n:
+        return None
+    rep = torch.full((int(inv.max()) + 1,), n, dtype=torch.long, device=dev)
+    rep.scatter_reduce_(0, inv, torch.arange(n, device=dev), reduce="amin")
+    out = rep[inv]
+    out[csr.deg == 0] = torch.arange(n, device=dev)[csr.deg == 0]  # isolated: no edges anyway
+    return out
 
 
 class DistanceTable:
@@ -461,6 +507,7 @@ def exact_w1(
     return_plans: bool = False,
     table: DistanceTable | None = None,
     small_k: int = 6,
+    twins: Tensor | None = None,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
 
@@ -469,7 +516,7 @@ def exact_w1(
         ``edge, src, dst, mass, dist`` (mass as a probability).
     """
     E = u.numel()
-    pr = build_problems(csr, u, v, p, q)
+    pr = build_problems(csr, u, v, p, q, None if return_plans else twins)
     dev = u.device
     nS, nT = pr.src_edge.numel(), pr.snk_edge.numel()
     cnt_s = torch.bincount(pr.src_edge, minlength=E)

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from graphsmooth.curvature._exact import alpha_fraction, distance_table, exact_w1
+from graphsmooth.curvature._exact import alpha_fraction, distance_table, exact_w1, twin_classes
 from graphsmooth.curvature.bounds import pair_bounds
 from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
 
@@ -138,10 +138,13 @@ def _exact(
     table = None
     if int((deg * deg).sum()) <= 2 * int(work.sum()):  # worth a 2-hop table
         table = distance_table(csr, chunk_pairs)
+    twins = None if return_plans else twin_classes(csr)
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     for lo, hi in tqdm(_chunks(work, chunk_pairs), desc="ORC exact", disable=not verbose):
-        w1, plans = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table)
+        w1, plans = exact_w1(
+            csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table, twins=twins
+        )
         out[lo:hi] = w1.to(out.device)
         if plans is not None:
             plans["edge"] = plans["edge"] + lo

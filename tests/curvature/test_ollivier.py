@@ -271,3 +271,36 @@ def test_edge_subset_errors():
         ollivier_ricci(ei, 3, edges=torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="sinkhorn"):
         ollivier_ricci(ei, 3, method="sinkhorn", edges=torch.tensor([[0], [1]]))
+
+
+def _blow_up(G: nx.Graph, copies: dict[int, int]) -> nx.Graph:
+    """Replace node x by ``copies[x]`` false twins (same neighbourhood, not adjacent)."""
+    H = nx.Graph()
+    names = {x: [(x, c) for c in range(copies.get(x, 1))] for x in G.nodes()}
+    for x in G.nodes():
+        H.add_nodes_from(names[x])
+    for a, b in G.edges():
+        H.add_edges_from((p, q) for p in names[a] for q in names[b])
+    return nx.convert_node_labels_to_integers(H, ordering="sorted")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_false_twins_are_merged_exactly(seed, alpha):
+    # many false twins (also twins of edge endpoints): the merged problems must stay exact
+    from graphsmooth.curvature._exact import twin_classes
+
+    base = nx.gnp_random_graph(12, 0.3, seed=seed)
+    rng = torch.Generator().manual_seed(seed)
+    copies = {x: int(torch.randint(1, 4, (1,), generator=rng)) for x in base.nodes()}
+    G = _blow_up(base, copies)
+    m = G.number_of_nodes()
+    G.add_edges_from([(m + i, 0) for i in range(3)])  # three leaves on node 0: twins too
+    _check_against_pot(G, alpha)
+    # the classes are exactly the groups of equal open neighbourhoods
+    ei, _, n = simple_undirected(to_edge_index(G), G.number_of_nodes())
+    rep = twin_classes(to_csr(ei, n, canonical=False))
+    assert rep is not None
+    for x in G.nodes():  # isolated nodes carry no edge and stay alone
+        want = min(y for y in G.nodes() if set(G[y]) == set(G[x])) if G.degree(x) else x
+        assert int(rep[x]) == want
