@@ -460,14 +460,17 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     src_edge, a, snk_edge, b = src_edge[keep_s], a[keep_s], snk_edge[keep_t], b[keep_t]
     nS, nT = src_edge.numel(), snk_edge.numel()
     gen = torch.Generator().manual_seed(20240521)
-    R = torch.randint(0, 2**40, (4, nS + nT), generator=gen, dtype=torch.long).to(dev)
-    w1 = (c == 1).long()
-    w2 = (c == 2).long()
+    # per hash: a random value for (cost 1, point), another for (cost 2, point), 0 for cost 3
+    R = torch.randint(0, 2**40, (2, 3, nS + nT), generator=gen, dtype=torch.long).to(dev)
+    R[:, 2] = 0
+    R = R.reshape(2, -1)
+    slot = (c - 1) * (nS + nT)
 
     def hashes(idx, other, n):
         h = torch.zeros(2, n, dtype=torch.long, device=dev)
+        where = slot + other
         for r in range(2):
-            h[r].index_add_(0, idx, w1 * R[2 * r][other] + w2 * R[2 * r + 1][other])
+            h[r].index_add_(0, idx, R[r][where])
         return h
 
     hs = hashes(i, nS + j, nS)
