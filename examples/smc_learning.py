@@ -86,6 +86,10 @@ def add_opg(row, fn, y, args, true):
     row["opg_se"] = dict(zip(oi.names, oi.standard_errors.tolist(), strict=True))
     row["opg_particles"] = args.se_particles
     row["z_vs_true"] = {k: (row["estimate"][k] - true[k]) / row["opg_se"][k] for k in oi.names}
+    # convergence check: the last online score is the full-data score at the estimate; the
+    # Newton step I^-1 S to the MLE, in standard errors, should be well under 1
+    step = torch.linalg.solve(oi.information, oi.online_scores[-1]) / oi.standard_errors
+    row["newton_step_in_se"] = dict(zip(oi.names, step.tolist(), strict=True))
 
 
 def to_tensors(d):
@@ -133,7 +137,7 @@ def main():
             if key(name, method) in done:  # resume: reuse the stored run
                 r = done[key(name, method)]
                 trajectories[(name, method)] = (np.array(r["trajectory"]), r["names"], true, ref)
-                if args.se_particles and "opg_se" not in r:  # a run stored before the SEs
+                if args.se_particles and "newton_step_in_se" not in r:  # stored before the SEs
                     add_opg(r, fn, y, args, true)
                     with open(args.out, "a") as f:
                         f.write(json.dumps(r) + "\n")
