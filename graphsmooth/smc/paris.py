@@ -18,7 +18,16 @@ and estimates :math:`\mathbb E[h_{0:T-1}(X_{0:T-1}) \mid y_{0:T-1}]` by
 :math:`\sum_i \omega_{T-1}^i \tau_{T-1}^i` (normalised weights). :math:`K \geq 2` is needed for
 numerical stability (Olsson & Westerborn, 2017, Sec. 1).
 
-Backward indices are drawn by accept-reject: propose :math:`j \sim \mathrm{Cat}(\omega_{t-1})`
+By default (``backward="mh"``) the backward indices are drawn by :math:`K` independent
+Metropolis-Hastings chains per particle, each started at the particle's ancestor
+:math:`A_t^i` and moved by the independent sampler with proposal
+:math:`\mathrm{Cat}(\omega_{t-1})`, which leaves :math:`\Lambda_t(i, \cdot)` invariant
+(Bunch and Godsill 2013; Dau and Chopin 2023): O(N) per step with no rejection loop. Starting at
+the ancestor is what makes it consistent: in the weighted sense the ancestor is a draw from the
+backward kernel (see :func:`backward_sample`), so the weighted first moments of PaRIS are those
+of exact draws.
+
+With ``backward="rejection"`` the indices are exact draws by accept-reject: propose :math:`j \sim \mathrm{Cat}(\omega_{t-1})`
 and accept with probability :math:`q_t(\xi_{t-1}^j, \xi_t^i) / \bar q_t`, where
 :math:`\bar q_t` is the model's :meth:`~graphsmooth.smc.models.StateSpaceModel.transition_log_bound`.
 All :math:`N K` draws advance together: round :math:`r` gives every pending draw
@@ -41,7 +50,10 @@ PaRIS over backward draws must match for a fixed particle system.
 References:
     Olsson and Westerborn (2017), Efficient particle-based online smoothing in general hidden
     Markov models: the PaRIS algorithm, Bernoulli 23(3). arXiv:1412.7550.
-    Dau and Chopin (2022), On the complexity of backward smoothing algorithms. arXiv:2207.00976.
+    Dau and Chopin (2023), On backward smoothing algorithms, Annals of Statistics 51(5).
+    arXiv:2207.00976.
+    Bunch and Godsill (2013), Improved particle approximations to the joint smoothing
+    distribution using Markov chain Monte Carlo, IEEE Trans. Signal Processing 61(4).
 """
 
 from __future__ import annotations
