@@ -37,7 +37,7 @@ overhead) logarithmic in ``max_trials``. Once the pending draws :math:`m` are so
 :math:`m N \leq 2^{12}`, one exact pass is cheaper than another round and is taken early (this
 changes the cost, never the law of the draws).
 The expected number of trials of the pure rejection sampler can be infinite (Douc et al. 2011;
-Dau & Chopin 2022), so after ``max_trials`` rounds the draws still pending are taken exactly
+Dau & Chopin 2023), so after ``max_trials`` rounds the draws still pending are taken exactly
 from :math:`\Lambda_t(i, \cdot)` (O(N) each, in chunks): this *hybrid* sampler draws from
 exactly the same law as the pure one.
 
