@@ -255,8 +255,9 @@ def cmd_plot(args: argparse.Namespace) -> None:
             by[(r["dataset"], r["model"], r["layers"])].append(torch.tensor(r["omega"]))
         keys = sorted(by)
         summary = [
-            "| dataset | model | layers | runs | mean omega | median | share > 1 | share < 0 | min | max |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| dataset | model | layers | runs | mean omega | median | share > 1 | share < 0 | min "
+            "| max | sum over layers |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         n = len(keys)
         fig, axes = plt.subplots(
@@ -265,18 +266,21 @@ def cmd_plot(args: argparse.Namespace) -> None:
         for i, k in enumerate(keys):
             w = torch.stack(by[k])  # [runs, L, C]
             first = w[0]
-            im = axes[i, 0].imshow(
+            im = axes[i, 0].imshow(  # colour scale per panel: deep nets have omega ~ 2/L
                 first.numpy(),
                 aspect="auto",
-                cmap="coolwarm",
-                vmin=-1,
-                vmax=3,
+                cmap="viridis",
+                vmin=float(first.min()),
+                vmax=float(first.max()),
                 interpolation="nearest",
             )
             axes[i, 0].set_title(
-                f"{k[0]} {k[1]} L={k[2]}: learned omega (first run), rows = layers", fontsize=8
+                f"{k[0]} {k[1]} L={k[2]}: learned omega (first run), rows = layers, "
+                f"sum over layers (channel mean) {float(first.sum(0).mean()):.2f}",
+                fontsize=8,
             )
-            axes[i, 0].set_yticks(range(first.size(0)))
+            if first.size(0) <= 8:
+                axes[i, 0].set_yticks(range(first.size(0)))
             fig.colorbar(im, ax=axes[i, 0], fraction=0.02)
             axes[i, 1].hist(w.flatten().numpy(), bins=40)
             axes[i, 1].axvline(1.0, color="k", lw=0.8)
@@ -284,7 +288,8 @@ def cmd_plot(args: argparse.Namespace) -> None:
             flat = w.flatten()
             summary.append(
                 f"| {k[0]} | {k[1]} | {k[2]} | {w.size(0)} | {flat.mean():.3f} | {flat.median():.3f} | "
-                f"{(flat > 1).float().mean():.2f} | {(flat < 0).float().mean():.2f} | {flat.min():.2f} | {flat.max():.2f} |"
+                f"{(flat > 1).float().mean():.2f} | {(flat < 0).float().mean():.2f} | {flat.min():.2f} | {flat.max():.2f} | "
+                f"{float(w.sum(1).mean()):.2f} |"
             )
         fig.tight_layout()
         fig.savefig(outdir / "omega_learned.png", dpi=110)
