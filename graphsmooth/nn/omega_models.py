@@ -46,7 +46,9 @@ dropout inside the layers is :math:`p_L = 1 - (1 - p)^{\alpha_L}`, so that the p
 train-mode noise grows like :math:`(1-p)^{-L}` and, with small :math:`\omega`, swamps the
 signal; :math:`p_{64} = 0.028` for :math:`p = 0.6`). At
 :math:`L \le 2` it is the plain parametrisation (:math:`\omega^{(0)} = 1`, weight decay pulling
-:math:`\mathbf{K}_l` towards :math:`\mathbf{I}` rather than 0).
+:math:`\mathbf{K}_l` towards :math:`\mathbf{I}` rather than 0). For graph classification, where
+:math:`\mathbf{K}_l` is an MLP, only :math:`\boldsymbol{\omega}` and the layer dropout are
+depth-scaled.
 
 :math:`\boldsymbol{\omega}` is held by the network as one tensor ``omega`` of shape
 ``[layers, hidden]`` (``omega="channel"``, the paper's default), ``[layers, 1]``
