@@ -45,7 +45,7 @@ import torch
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from torch import Tensor
 
-from graphsmooth.graph import CSR, common_neighbors, expand_neighbors, hop_distances
+from graphsmooth.graph import CSR, common_neighbors, expand_neighbors
 
 __all__ = [
     "DistanceTable",
@@ -221,54 +221,54 @@ def twin_classes(csr: CSR) -> Tensor | None:
 
 
 class DistanceTable:
-    r"""Membership tables for "adjacent" and "within 2 hops", built once per graph.
+    r"""Hop distances capped at 3 of any pair of nodes, by table lookup, built once per graph.
 
-    ``kind="dense"``: a byte per ordered pair (small graphs). ``kind="bitmap"``: two packed bit arrays over all :math:`N^2` ordered pairs
-    (:math:`N^2/32` bytes in all; a pair test is one gather). ``kind="keys"``: the sorted keys
-    :math:`4(xN + y) + d(x, y)` of the pairs at distance 1 or 2 (a test is one binary search).
-    Both come from ``hop_distances(csr, all nodes, 2)`` of the graph layer.
+    All three kinds come from the adjacency matrix :math:`A` and the compiled sparse product
+    :math:`A^2` (the pairs within 2 hops), never from an all-pairs shortest-path computation:
+
+    * ``kind="dense"``: one byte per ordered pair (graphs up to ~8,000 nodes, 64 MiB at most);
+    * ``kind="bitmap"``: two bits per ordered pair, :math:`N^2/4` bytes (up to 65,536 nodes,
+      1 GiB at most); a lookup is one gather, a shift and a mask;
+    * ``kind="keys"``: the sorted keys :math:`4(xN + y) + d(x, y)` of the pairs at distance 1
+      or 2 (a lookup is one binary search).
     """
 
     def __init__(self, csr: CSR, kind: str) -> None:
         n = max(csr.num_nodes, 1)
         self.kind = kind
         self.n = n
+        dev = csr.col.device
+        rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
+        a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
+        a2 = (a @ a).tocoo()
+        row1 = np.repeat(np.arange(n), np.diff(rp))
         if kind == "dense":
-            # small graphs: the capped distances of all N^2 pairs as bytes, from A and A @ A
-            # (compiled sparse product); a pair test is one byte gather
-            rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
-            a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
             d = np.full((n, n), 3, dtype=np.uint8)
-            a2 = (a @ a).tocoo()
             d[a2.row, a2.col] = 2
-            d[np.repeat(np.arange(n), np.diff(rp)), col] = 1
-            self.dense = torch.from_numpy(d.reshape(-1)).to(csr.col.device)
+            d[row1, col] = 1
+            self.dense = torch.from_numpy(d.reshape(-1)).to(dev)
             return
-        sp_, node, dist = hop_distances(csr, torch.arange(csr.num_nodes, device=csr.col.device), 2)
-        keep = dist > 0
-        key = sp_[keep] * n + node[keep]
-        dist = dist[keep]
+        # every pair within 2 hops once (A^2 has the diagonal and, with triangles, adjacent
+        # pairs too): value 2 for distance 1, 1 for distance 2, keyed by x N + y
+        off = a2.row != a2.col
+        k2 = torch.from_numpy(a2.row[off].astype(np.int64) * n + a2.col[off]).to(dev)
+        k1 = torch.from_numpy(row1.astype(np.int64) * n + col).to(dev)
+        del a2
+        k2 = k2[~torch.isin(k2, k1)]
         if kind == "bitmap":
-            words = (n * n + 63) // 64
-            one = torch.ones((), dtype=torch.long, device=key.device)
-            self.adj = torch.zeros(words, dtype=torch.long, device=key.device)
-            self.near = torch.zeros(words, dtype=torch.long, device=key.device)
-            k1 = key[dist == 1]
-            # keys are distinct, so adding distinct powers of two within a word is a bitwise OR
-            self.adj.index_add_(0, k1 >> 6, one << (k1 & 63))
-            self.near.index_add_(0, key >> 6, one << (key & 63))
+            self.bits = torch.zeros((n * n + 31) // 32, dtype=torch.long, device=dev)
+            # keys are distinct, so adding values in distinct 2-bit fields of a word is an OR
+            for k, val in ((k1, 2), (k2, 1)):
+                self.bits.index_add_(0, k >> 5, torch.full_like(k, val) << ((k & 31) << 1))
         else:
-            self.keys = key * 4 + dist
+            self.keys = torch.sort(torch.cat([k1 * 4 + 1, k2 * 4 + 2])).values
 
     def costs(self, s: Tensor, t: Tensor) -> Tensor:
         key = s * self.n + t
         if self.kind == "dense":
             return self.dense[key].long()
         if self.kind == "bitmap":
-            w, b = key >> 6, key & 63
-            adj = (self.adj[w] >> b) & 1
-            near = (self.near[w] >> b) & 1
-            return 3 - adj - near
+            return 3 - ((self.bits[key >> 5] >> ((key & 31) << 1)) & 3)
         keys = key * 4
         pos = torch.searchsorted(self.keys, keys).clamp_(max=max(self.keys.numel() - 1, 0))
         found = (self.keys[pos] >> 2) == key
@@ -301,7 +301,7 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
         return None
     if n * n <= 64 * 2**20:  # up to ~8,000 nodes: one byte per ordered pair
         return DistanceTable(csr, "dense")
-    if n * n // 32 <= 256 * 2**20:
+    if n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
         return DistanceTable(csr, "bitmap")
     return DistanceTable(csr, "keys")
 

@@ -31,6 +31,7 @@ from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
 __all__ = ["OllivierRicciResult", "TransportPlans", "ollivier_ricci"]
 
 METHODS = ("exact", "bounds", "sinkhorn")
+_TABLE_WORK_RATIO = 2  # build a distance table when sum deg^2 <= this x the transport work
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _exact(
     p, q = alpha_fraction(alpha, max_scale)
     work = (du + 1) * (dv + 1)
     table = None
-    if int((deg * deg).sum()) <= 2 * int(work.sum()):  # worth a 2-hop table
+    if int((deg * deg).sum()) <= _TABLE_WORK_RATIO * int(work.sum()):  # worth a 2-hop table
         table = distance_table(csr, chunk_pairs)
     twins = None if return_plans else twin_classes(csr)
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)

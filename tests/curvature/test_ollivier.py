@@ -304,3 +304,42 @@ def test_false_twins_are_merged_exactly(seed, alpha):
     for x in G.nodes():  # isolated nodes carry no edge and stay alone
         want = min(y for y in G.nodes() if set(G[y]) == set(G[x])) if G.degree(x) else x
         assert int(rep[x]) == want
+
+
+@pytest.mark.parametrize("kind", ["dense", "bitmap", "keys"])
+def test_distance_tables_equal_networkx(kind):
+    # every kind of table gives the hop distance capped at 3, for every ordered pair
+    from graphsmooth.curvature._exact import DistanceTable, pair_costs
+
+    G = nx.powerlaw_cluster_graph(70, 3, 0.5, seed=4)
+    ei, _, n = simple_undirected(to_edge_index(G), 70)
+    csr = to_csr(ei, n, canonical=False)
+    s, t = torch.cartesian_prod(torch.arange(n), torch.arange(n)).T
+    off = s != t
+    s, t = s[off], t[off]
+    dist = dict(nx.all_pairs_shortest_path_length(G))
+    want = torch.tensor([min(3, dist[a][b]) for a, b in zip(s.tolist(), t.tolist(), strict=True)])
+    table = DistanceTable(csr, kind)
+    assert torch.equal(table.costs(s, t), want)
+    # the per-pair path (no table) agrees on pairs at distance <= 3
+    close = want <= 3
+    assert torch.equal(pair_costs(csr, s[close], t[close]), want[close])
+
+
+@pytest.mark.parametrize("kind", ["bitmap", "keys", None])
+def test_exact_with_every_table_kind(kind, monkeypatch):
+    # big graphs take the bitmap / keys tables or per-pair tests: force each on a small graph
+    import graphsmooth.curvature.ollivier as orc_module
+    from graphsmooth.curvature._exact import DistanceTable
+
+    def forced(csr, budget):
+        return None if kind is None else DistanceTable(csr, kind)
+
+    G = nx.barabasi_albert_graph(60, 4, seed=3)
+    G.add_edges_from(nx.complete_graph(range(50, 60)).edges())
+    ref = ollivier_ricci(to_edge_index(G), 60, alpha=0.5)
+    monkeypatch.setattr(orc_module, "distance_table", forced)
+    monkeypatch.setattr(orc_module, "_TABLE_WORK_RATIO", 10**9)  # always ask for a table
+    res = ollivier_ricci(to_edge_index(G), 60, alpha=0.5)
+    torch.testing.assert_close(res.pair_curvature, ref.pair_curvature, atol=1e-12, rtol=0)
+    _check_against_pot(G, 0.0)
