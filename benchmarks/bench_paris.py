@@ -13,9 +13,13 @@ The peer's cost is linear in T (a Python loop over particles at each step), so w
 would exceed ``--peer-budget`` CPU seconds it is stopped after the steps that fit and its time
 is extrapolated linearly to the full T (rows marked ``peer_extrapolated``; no peer estimate).
 
-    PYTHONPATH=. python benchmarks/bench_paris.py --out /tmp/bench_paris.jsonl
-    PYTHONPATH=. python benchmarks/bench_paris.py --sizes 10000x1000 --repeats 3 \
-        --threads 1,2 --backward mh,rejection
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/bench_paris.py --repeats 3 \
+        --sizes 200x100,1000x100,200x1000,1000x1000 --backward mh,rejection --peer-budget 45
+    OMP_WAIT_POLICY=PASSIVE PYTHONPATH=. python benchmarks/bench_paris.py --sizes 10000x1000 \
+        --repeats 3 --threads 1,2 --backward mh
+
+(``OMP_WAIT_POLICY=PASSIVE``: on a busy shared CPU, torch's spinning OpenMP threads made the
+2-thread runs 40x slower; see docs/smc.md.)
 """
 
 from __future__ import annotations
