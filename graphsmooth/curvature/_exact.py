@@ -315,6 +315,63 @@ def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tens
     return i, j
 
 
+def _close_pairs(
+    csr: CSR, pr: Problems, cnt_s: Tensor, cnt_t: Tensor, start_t: Tensor, table
+) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The (source, sink) pairs of every edge at distance 1 or 2, and their costs.
+
+    Every pair is tested once, but without materialising all of them: with :math:`X_e` the
+    smaller side of edge :math:`e` (:math:`k_e` points) and :math:`Y_e` the other, round
+    :math:`z = 0, 1, \dots` tests the :math:`z`-th point of :math:`X_e` against all of
+    :math:`Y_e` for the edges with :math:`k_e > z`. Edges are ranked by decreasing
+    :math:`k_e`, so the points tested in round :math:`z` are a prefix of one list.
+    Returns ``(i, j, c)``: source index, sink index, cost in ``{1, 2}``.
+    """
+    dev = cnt_s.device
+    E = cnt_s.numel()
+    nS = pr.src_edge.numel()
+    empty = torch.empty(0, dtype=torch.long, device=dev)
+    if E == 0 or nS == 0 or pr.snk_edge.numel() == 0:
+        return empty, empty, empty
+    start_s = torch.cumsum(cnt_s, 0) - cnt_s
+    swap = cnt_s <= cnt_t  # the sources are the smaller side X
+    k = torch.where(swap, cnt_s, cnt_t)
+    nb = torch.where(swap, cnt_t, cnt_s)
+    # points: sources 0..nS-1, then sinks nS..; per edge the start of X and of Y
+    x_start = torch.where(swap, start_s, nS + start_t)
+    y_start = torch.where(swap, nS + start_t, start_s)
+    pt_node = torch.cat([pr.src_node, pr.snk_node])
+    rank = torch.argsort(k, descending=True, stable=True)
+    nb_r = nb[rank]
+    # Y points of all edges, edges in rank order
+    rep = torch.repeat_interleave(torch.arange(E, device=dev), nb_r)
+    first = torch.cumsum(nb_r, 0) - nb_r
+    y_pt = y_start[rank][rep] + torch.arange(rep.numel(), device=dev) - first[rep]
+    y_node = pt_node[y_pt]
+    x_start_r = x_start[rank][rep]  # X start of the edge of each Y point
+    # active prefix per round: points of the edges with k > z
+    k_sorted = k[rank]
+    ends = torch.cumsum(nb_r, 0)
+    n_active = torch.searchsorted(
+        -k_sorted, -torch.arange(int(k_sorted[0]), device=dev), right=False
+    )
+    lengths = torch.where(n_active > 0, ends[(n_active - 1).clamp(min=0)], 0).tolist()
+    out_x, out_y, out_c = [], [], []
+    for z, P in enumerate(lengths):
+        if P == 0:
+            break
+        xi = x_start_r[:P] + z
+        c = pair_costs(csr, pt_node[xi], y_node[:P], table)
+        near = (c < 3).nonzero().flatten()
+        out_x.append(xi[near])
+        out_y.append(y_pt[near])
+        out_c.append(c[near])
+    xs, ys, cs = torch.cat(out_x), torch.cat(out_y), torch.cat(out_c)
+    src = torch.where(xs < nS, xs, ys)
+    snk = torch.where(xs < nS, ys, xs) - nS
+    return src, snk, cs
+
+
 def _max_flow(n_nodes: int, rows, cols, caps):
     rows = np.concatenate(rows)
     cols = np.concatenate(cols)
@@ -529,13 +586,13 @@ def exact_w1(
     if E and int((3 * M).max()) >= _INF:
         raise ValueError("an edge's transport problem is too large for int32 capacities")
 
-    i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
-    c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], table)
-    if not return_plans:
+    if return_plans:  # plans need every tight pair, cost 3 included
+        i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
+        c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], table)
+    else:
         # only pairs at distance 1 or 2 matter below: the profile codes start from "all 3",
-        # twin hashes and closure arcs ignore cost 3 (plans need every tight pair)
-        near = (c < 3).nonzero().flatten()
-        i, j, c = i[near], j[near], c[near]
+        # twin hashes and closure arcs ignore cost 3
+        i, j, c = _close_pairs(csr, pr, cnt_s, cnt_t, start_t, table)
     W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
 
     kmin = torch.minimum(cnt_s, cnt_t)

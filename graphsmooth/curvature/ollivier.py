@@ -119,6 +119,7 @@ def _exact(
     chunk_pairs: int,
     verbose: bool,
     select: Tensor | None = None,
+    _sorted: bool = False,
 ) -> tuple[Tensor, TransportPlans | None]:
     """Exact curvature of ``pairs`` (only of ``pairs[:, select]`` when given: ``nan`` elsewhere);
     plan entries refer to columns of ``pairs``."""
@@ -129,8 +130,16 @@ def _exact(
         if tp is not None:
             tp.pair = select[tp.pair]
         return kappa, tp
-    u, v = pairs[0], pairs[1]
     deg = csr.deg
+    if pairs.size(1) > 1 and not return_plans and not _sorted:
+        # chunks of edges with similar smaller degrees: the close-pair search of a chunk runs
+        # as many rounds as its largest smaller side
+        order = torch.argsort(torch.minimum(deg[pairs[0]], deg[pairs[1]]), stable=True)
+        kappa_o, _ = _exact(csr, pairs[:, order], alpha, False, chunk_pairs, verbose, _sorted=True)
+        kappa = torch.empty_like(kappa_o)
+        kappa[order] = kappa_o
+        return kappa, None
+    u, v = pairs[0], pairs[1]
     du, dv = deg[u], deg[v]
     big = int((du * dv).max()) if u.numel() else 1
     max_scale = (2**30) // (3 * max(big, 1))
