@@ -566,7 +566,7 @@ def exact_w1(
     *,
     return_plans: bool = False,
     table: DistanceTable | None = None,
-    small_k: int = 6,
+    small_k: int = 5,
     twins: Tensor | None = None,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
