@@ -201,9 +201,9 @@ def cmd_plot(args: argparse.Namespace) -> None:
             + " |"
         ]
         for di, ds in enumerate(datasets):
-            depths = sorted({k[2] for k in groups if k[0] == ds})
-            lines[0] = "| dataset | model | " + " | ".join(f"L={L}" for L in depths) + " |"
-            lines.append("|" + "---|" * (2 + len(depths)))
+            depths = sorted({k[2] for k in groups})  # one set of columns for all data sets
+            if di == 0:
+                lines.append("|" + "---|" * (2 + len(depths)))
             for m in models:
                 ls = [L for L in depths if (ds, m, L) in groups]
                 if not ls:
