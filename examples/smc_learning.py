@@ -29,6 +29,7 @@ from graphsmooth.smc import (
     score_ascent,
     simulate,
 )
+from graphsmooth.smc.kalman import scalar_lg_mlemodel
 
 LG_TRUE = {"a": 0.8, "log_q": 0.0, "log_r": float(np.log(0.5))}
 LG_INIT = {"a": 0.3, "log_q": float(np.log(0.3)), "log_r": float(np.log(2.0))}
@@ -47,32 +48,8 @@ def sv_model(p):
 
 def statsmodels_mle(y: np.ndarray):
     """MLE of (a, log q, log r) with statsmodels, same initialisation X_0 ~ N(0, q)."""
-    from statsmodels.tsa.statespace.mlemodel import MLEModel
-
-    class LG(MLEModel):
-        def __init__(self, endog):
-            super().__init__(endog, k_states=1)
-            self["design"] = np.ones((1, 1))
-            self["selection"] = np.ones((1, 1))
-            self.initialize_known(np.zeros(1), np.ones((1, 1)))
-
-        @property
-        def start_params(self):
-            return np.array([LG_INIT["a"], LG_INIT["log_q"], LG_INIT["log_r"]])
-
-        @property
-        def param_names(self):
-            return ["a", "log_q", "log_r"]
-
-        def update(self, params, **kwargs):
-            params = super().update(params, **kwargs)
-            q = np.exp(params[1])
-            self["transition"] = np.array([[params[0]]])
-            self["state_cov"] = np.array([[q]])
-            self["obs_cov"] = np.array([[np.exp(params[2])]])
-            self.ssm.initialize_known(np.zeros(1), np.array([[q]]))
-
-    res = LG(y).fit(disp=False, cov_type="approx", maxiter=500)
+    start = [LG_INIT["a"], LG_INIT["log_q"], LG_INIT["log_r"]]
+    res = scalar_lg_mlemodel(y, start).fit(disp=False, cov_type="approx", maxiter=500)
     return res.params, res.bse, float(res.llf)
 
 

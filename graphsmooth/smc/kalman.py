@@ -22,7 +22,7 @@ from torch import Tensor
 
 from .models import LinearGaussian
 
-__all__ = ["KalmanSmoothing", "kalman_smoother"]
+__all__ = ["KalmanSmoothing", "kalman_smoother", "scalar_lg_mlemodel"]
 
 
 @dataclass
@@ -78,3 +78,44 @@ def kalman_smoother(model: LinearGaussian, observations: Tensor) -> KalmanSmooth
     s3 = (lag + means[1:].unsqueeze(-1) * means[:-1].unsqueeze(-2)).sum(0)
     stats = torch.cat([s1, s2.reshape(-1), s3.reshape(-1)])
     return KalmanSmoothing(means, covs, lag, float(res.llf_obs.sum()), stats)
+
+
+def scalar_lg_mlemodel(observations: np.ndarray, start_params: np.ndarray | None = None):
+    r"""statsmodels ``MLEModel`` of the scalar linear Gaussian model with parameters
+    :math:`(a, \log q, \log r)`:
+
+    .. math::
+        X_0 \sim \mathcal N(0, q), \quad X_t = a X_{t-1} + \mathcal N(0, q), \quad
+        Y_t = X_t + \mathcal N(0, r),
+
+    the exact reference for the learning examples and tests (``.fit()`` gives the MLE and its
+    standard errors, ``.smooth(params, cov_type="opg")`` the OPG information).
+    """
+    from statsmodels.tsa.statespace.mlemodel import MLEModel
+
+    start = None if start_params is None else np.asarray(start_params, dtype=float)
+
+    class ScalarLG(MLEModel):
+        def __init__(self, endog):
+            super().__init__(endog, k_states=1)
+            self["design"] = np.ones((1, 1))
+            self["selection"] = np.ones((1, 1))
+            self.initialize_known(np.zeros(1), np.ones((1, 1)))
+
+        @property
+        def start_params(self):
+            return start if start is not None else np.array([0.5, 0.0, 0.0])
+
+        @property
+        def param_names(self):
+            return ["a", "log_q", "log_r"]
+
+        def update(self, params, **kwargs):
+            params = super().update(params, **kwargs)
+            q = np.exp(params[1])
+            self["transition"] = np.array([[params[0]]])
+            self["state_cov"] = np.array([[q]])
+            self["obs_cov"] = np.array([[np.exp(params[2])]])
+            self.ssm.initialize_known(np.zeros(1), np.array([[q]]))
+
+    return ScalarLG(np.asarray(observations, dtype=float))

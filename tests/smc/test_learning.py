@@ -77,24 +77,9 @@ def test_learning_errors():
 
 
 def _statsmodels_lg(y):
-    from statsmodels.tsa.statespace.mlemodel import MLEModel
+    from graphsmooth.smc.kalman import scalar_lg_mlemodel
 
-    class LG(MLEModel):  # X_0 ~ N(0, q), X_t = a X_{t-1} + N(0, q), Y_t = X_t + N(0, r)
-        def __init__(self, endog):
-            super().__init__(endog, k_states=1)
-            self["design"] = np.ones((1, 1))
-            self["selection"] = np.ones((1, 1))
-            self.initialize_known(np.zeros(1), np.ones((1, 1)))
-
-        def update(self, params, **kwargs):
-            params = super().update(params, **kwargs)
-            q = np.exp(params[1])
-            self["transition"] = np.array([[params[0]]])
-            self["state_cov"] = np.array([[q]])
-            self["obs_cov"] = np.array([[np.exp(params[2])]])
-            self.ssm.initialize_known(np.zeros(1), np.array([[q]]))
-
-    return LG(y)
+    return scalar_lg_mlemodel(y)
 
 
 def test_observed_information_matches_statsmodels_opg():

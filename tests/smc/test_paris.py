@@ -39,13 +39,19 @@ def _numpy_backward_kernel(model, prev_x, prev_lw, x):
     return out
 
 
-def test_hybrid_backward_draws_follow_the_kernel():
+def _fixed_system(seed: int, spread: float):
+    """A fixed particle system at t-1 (6 weighted particles), 3 targets at t and the exact
+    backward kernel Lambda(i, j) computed independently with numpy/scipy."""
     m = _lg2()
-    g = torch.Generator().manual_seed(0)
-    prev_x = 1.5 * torch.randn(6, 2, generator=g, dtype=torch.float64)
+    g = torch.Generator().manual_seed(seed)
+    prev_x = spread * torch.randn(6, 2, generator=g, dtype=torch.float64)
     prev_lw = torch.log(torch.tensor([0.1, 0.3, 0.05, 0.25, 0.2, 0.1], dtype=torch.float64))
     x = torch.randn(3, 2, generator=g, dtype=torch.float64)
-    lam = _numpy_backward_kernel(m, prev_x, prev_lw, x)
+    return m, g, prev_x, prev_lw, x, _numpy_backward_kernel(m, prev_x, prev_lw, x)
+
+
+def test_hybrid_backward_draws_follow_the_kernel():
+    m, g, prev_x, prev_lw, x, lam = _fixed_system(0, 1.5)
     k = 20000
     for max_trials, exact in [(32, False), (1, False), (0, False), (32, True)]:
         method = "sampling" if exact else "rejection"
@@ -185,12 +191,7 @@ def _chi2_pvalues(indices: np.ndarray, lam: np.ndarray) -> list[float]:
 
 
 def test_mh_backward_kernel_is_invariant_and_needs_a_kernel_distributed_start():
-    m = _lg2()
-    g = torch.Generator().manual_seed(10)
-    prev_x = 0.5 * torch.randn(6, 2, generator=g, dtype=torch.float64)
-    prev_lw = torch.log(torch.tensor([0.1, 0.3, 0.05, 0.25, 0.2, 0.1], dtype=torch.float64))
-    x = torch.randn(3, 2, generator=g, dtype=torch.float64)
-    lam = _numpy_backward_kernel(m, prev_x, prev_lw, x)
+    m, g, prev_x, prev_lw, x, lam = _fixed_system(10, 0.5)
     k = 20000
     # start every chain at an exact draw of Lambda(i, .): one MH step keeps that law
     start = backward_sample(m, 1, prev_x, prev_lw, x, k, method="sampling", generator=g)
