@@ -315,6 +315,16 @@ def node_split(split: NodeSplitConfig, data, trial: dict):
     )
 
 
+def make_optimizer(model: torch.nn.Module, lr: float, weight_decay: float) -> torch.optim.Adam:
+    """Adam over ``model.param_groups(lr, weight_decay)`` when the model defines it (a list of
+    ``torch.optim`` parameter groups, e.g. another learning rate or weight decay for some
+    layers), else over all parameters with the config's ``lr`` and ``weight_decay``."""
+    groups = getattr(model, "param_groups", None)
+    if callable(groups):
+        return torch.optim.Adam(groups(lr, weight_decay), lr=lr, weight_decay=weight_decay)
+    return torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
 def _accuracy(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor) -> float:
     return float((logits[mask].argmax(-1) == y[mask]).float().mean())
 
@@ -347,7 +357,7 @@ def train_node_classifier(
         evaluation).
     """
     train, val, test = masks
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = make_optimizer(model, lr, weight_decay)
     y = data.y.view(-1)
     best = {"val_acc": -1.0, "test_acc": 0.0, "train_acc": 0.0, "best_epoch": -1}
     bad, epoch = 0, 0
@@ -424,7 +434,7 @@ def train_graph_classifier(
     )
     val_loader = DataLoader([graphs[i] for i in val_idx], batch_size=eval_batch_size)
     test_loader = DataLoader([graphs[i] for i in test_idx], batch_size=eval_batch_size)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = make_optimizer(model, lr, weight_decay)
     best = {"val_acc": -1.0, "test_acc": 0.0, "best_epoch": -1}
     bad, epoch = 0, 0
     start = time.perf_counter()
