@@ -52,8 +52,9 @@ class Task:
     def prepare(self, config) -> None:
         """Work shared by every trial of this sweep point (runs once, in the main process)."""
 
-    def trials(self, config) -> list[dict]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def trials(self, config) -> list[dict]:
+        """The trials of one cell: by default one per seed of ``config.seed_list``."""
+        return [{"seed": s} for s in config.seed_list]
 
     def run_trial(self, config, trial: dict) -> dict[str, float]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -76,9 +76,6 @@ class HMMTask(Task):
     metrics = ("tv_mean", "tv_max", "sec_per_step")
     higher_is_better = False
 
-    def trials(self, config) -> list[dict]:
-        return [{"seed": s} for s in config.seed_list]
-
     def labels(self, config) -> tuple[str, str]:
         return f"graph_filter m={config.m}", f"{config.model} M={config.num_components}"
 

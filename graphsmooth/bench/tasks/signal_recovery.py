@@ -106,9 +106,6 @@ class SignalRecoveryTask(Task):
         except (ValueError, FileNotFoundError) as exc:
             raise ConfigError(str(exc), key="dataset") from None
 
-    def trials(self, config) -> list[dict]:
-        return [{"seed": s} for s in config.seed_list]
-
     def labels(self, config) -> tuple[str, str]:
         ds = config.dataset.label or config.dataset.name
         return config.method.label or config.method.name, f"{ds} m={config.density:g}"

@@ -85,9 +85,6 @@ class SmoothingTask(Task):
     metrics = ("abs_error", "error", "cpu_s")
     higher_is_better = False
 
-    def trials(self, config) -> list[dict]:
-        return [{"seed": s} for s in config.seed_list]
-
     def labels(self, config) -> tuple[str, str]:
         if config.method == "ppg":
             method = (
