@@ -96,6 +96,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                         key += f"|wd{args.weight_decay}|s{seed}|split{split}|ep{args.max_epochs}"
                         key += f"|p{args.patience}|ld{args.layer_dropout}|w{args.omega_init}"
                         key += "|nods" if args.no_depth_scaling else ""
+                        key += f"|g{args.groups}" if args.groups else ""
                         if key in done:
                             continue
                         seed_everything(seed)
@@ -108,6 +109,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                                 opts["layer_dropout"] = args.layer_dropout
                             if args.no_depth_scaling:
                                 opts["depth_scaling"] = False
+                            if args.groups:
+                                opts["optim_groups"] = json.loads(args.groups)
                         model = build_model(
                             model_name,
                             task="node",
@@ -139,6 +142,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                             "layer_dropout": args.layer_dropout,
                             "omega_init": args.omega_init,
                             "depth_scaling": not args.no_depth_scaling,
+                            "optim_groups": json.loads(args.groups) if args.groups else None,
                             "seed": seed,
                             "split": split,
                             **res,
@@ -172,6 +176,8 @@ def _read(paths) -> list[dict]:
             r["model"] += f" (layer dropout {r['layer_dropout']})"
         if r.get("omega_init") is not None:
             r["model"] += f" (omega init {r['omega_init']})"
+        if r.get("optim_groups"):
+            r["model"] += f" (groups {json.dumps(r['optim_groups'], separators=(',', ':'))})"
     return rows
 
 
@@ -391,6 +397,11 @@ def main() -> None:
     t.add_argument("--layer-dropout", type=float, default=None)
     t.add_argument("--omega-init", type=float, default=None)
     t.add_argument("--no-depth-scaling", action="store_true")
+    t.add_argument(
+        "--groups",
+        default=None,
+        help='optimiser groups of the omega networks as JSON, e.g. \'{"mix": {"weight_decay": 0}}\'',
+    )
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--weight-decay", type=float, default=1e-5)
     t.add_argument("--max-epochs", type=int, default=300)

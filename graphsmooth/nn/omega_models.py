@@ -73,7 +73,15 @@ from torch_geometric.utils import is_torch_sparse_tensor, to_torch_csr_tensor
 from graphsmooth.nn.conv.omega import OmegaGATConv, OmegaGCNConv, attention_graph, gcn_operator
 from graphsmooth.nn.models import GRAPH_DEFAULTS, NODE_DEFAULTS, register_model
 
-__all__ = ["NETWORK_OMEGA_MODES", "OmegaGAT", "OmegaGCN", "OmegaNet", "omega_gat", "omega_gcn"]
+__all__ = [
+    "NETWORK_OMEGA_MODES",
+    "OPTIM_GROUPS",
+    "OmegaGAT",
+    "OmegaGCN",
+    "OmegaNet",
+    "omega_gat",
+    "omega_gcn",
+]
 
 #: Shapes of the network's omega tensor by mode (``L`` layers, ``C`` hidden channels).
 NETWORK_OMEGA_MODES = {
@@ -84,6 +92,8 @@ NETWORK_OMEGA_MODES = {
 }
 _POOLS = {"sum": global_add_pool, "add": global_add_pool, "mean": global_mean_pool}
 _POOLS["max"] = global_max_pool
+#: Optimiser groups of :meth:`OmegaNet.param_groups` (``optim_groups`` keys).
+OPTIM_GROUPS = ("io", "mix", "omega", "attention")
 
 
 class OmegaNet(nn.Module):
@@ -117,6 +127,12 @@ class OmegaNet(nn.Module):
             (only when every call sees the same graph). (default: ``False``)
         pool (str, optional): Graph readout ``"sum"``, ``"mean"`` or ``"max"``.
             (default: ``"sum"``)
+        optim_groups (dict, optional): Per-group optimiser settings used by
+            :meth:`param_groups` (and so by the runner): keys among ``"io"`` (opening and
+            closing layers, graph head), ``"mix"`` (:math:`\mathbf{K}_l` or the GIN MLPs),
+            ``"omega"`` and ``"attention"`` (omega-GAT attention vectors), each a dict with
+            ``"lr"`` and / or ``"weight_decay"``; a group or key left out takes the
+            optimiser's (the config's) value. ``None``: one group. (default: ``None``)
     """
 
     conv_name = "omega"
@@ -137,6 +153,7 @@ class OmegaNet(nn.Module):
         depth_scaling: bool = True,
         cached: bool = False,
         pool: str = "sum",
+        optim_groups: dict | None = None,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -162,6 +179,18 @@ class OmegaNet(nn.Module):
             )
         if pool not in _POOLS:
             raise ValueError(f"{name}: pool must be one of {sorted(_POOLS)}, got {pool!r}")
+        for group, settings in (optim_groups or {}).items():
+            if group not in OPTIM_GROUPS or not isinstance(settings, dict):
+                raise ValueError(
+                    f"{name}: optim_groups keys must be among {list(OPTIM_GROUPS)} with dict "
+                    f"values, got {group!r}: {settings!r}"
+                )
+            bad = set(settings) - {"lr", "weight_decay"}
+            if bad:
+                raise ValueError(
+                    f"{name}: optim_groups[{group!r}] takes lr / weight_decay, got {bad}"
+                )
+        self.optim_groups = {k: dict(v) for k, v in (optim_groups or {}).items()}
         self.task, self.in_channels, self.out_channels = task, in_channels, out_channels
         self.hidden, self.num_layers = hidden, layers
         self.dropout, self.layer_dropout = float(dropout), float(layer_dropout)
@@ -241,6 +270,34 @@ class OmegaNet(nn.Module):
                     sub.reset_parameters()
         self._cache = None
         self._x_cache = None
+
+    def group_parameters(self) -> dict[str, list[nn.Parameter]]:
+        """The parameters of each optimiser group (see ``optim_groups``); every parameter is in
+        exactly one group."""
+        io = list(self.lin_open.parameters())
+        for m in (self.lin_close, self.head):
+            if m is not None:
+                io += list(m.parameters())
+        return {
+            "io": io,
+            "mix": list(self.mix.parameters()),
+            "omega": [self.omega],
+            "attention": list(self.convs.parameters()),
+        }
+
+    def param_groups(self, lr: float, weight_decay: float) -> list[dict]:
+        """``torch.optim`` parameter groups: one group with ``lr`` and ``weight_decay`` when
+        ``optim_groups`` is empty (the runner's default optimiser), else one group per entry of
+        :meth:`group_parameters`, with ``optim_groups`` overriding ``lr`` / ``weight_decay``."""
+        if not self.optim_groups:
+            return [{"params": list(self.parameters()), "lr": lr, "weight_decay": weight_decay}]
+        out = []
+        for group, params in self.group_parameters().items():
+            if params:
+                settings = {"lr": lr, "weight_decay": weight_decay}
+                settings.update(self.optim_groups.get(group, {}))
+                out.append({"params": params, "name": group, **settings})
+        return out
 
     def omega_values(self) -> Tensor:
         """The effective omega of every layer and channel, detached, shape ``[layers, hidden]``."""
@@ -430,6 +487,7 @@ def omega_gcn(
     depth_scaling: bool = True,
     cached: bool = False,
     pool: str = "sum",
+    optim_groups: dict | None = None,
     sparse: bool = True,
 ) -> OmegaGCN:
     """Build an :class:`OmegaGCN` (registry name ``omega_gcn``); arguments as the class."""
@@ -452,6 +510,7 @@ def omega_gat(
     depth_scaling: bool = True,
     cached: bool = False,
     pool: str = "sum",
+    optim_groups: dict | None = None,
     heads: int = 8,
     attn_dropout: float = 0.0,
 ) -> OmegaGAT:
