@@ -240,21 +240,24 @@ class DistanceTable:
         dev = csr.col.device
         rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
         a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
-        a2 = (a @ a).tocoo()
+        a2 = a @ a
         row1 = np.repeat(np.arange(n), np.diff(rp))
         if kind == "dense":
+            a2 = a2.tocoo()
             d = np.full((n, n), 3, dtype=np.uint8)
             d[a2.row, a2.col] = 2
             d[row1, col] = 1
             self.dense = torch.from_numpy(d.reshape(-1)).to(dev)
             return
-        # every pair within 2 hops once (A^2 has the diagonal and, with triangles, adjacent
-        # pairs too): value 2 for distance 1, 1 for distance 2, keyed by x N + y
-        off = a2.row != a2.col
-        k2 = torch.from_numpy(a2.row[off].astype(np.int64) * n + a2.col[off]).to(dev)
+        # the pairs at distance exactly 2: A^2 without the diagonal and without the adjacent
+        # pairs (A^2 has them too where there are triangles); compiled sparse ops, no search.
+        # Value 2 for distance 1, 1 for distance 2, keyed by x N + y
+        a2.setdiag(0)
+        a2 = (a2 - a2.multiply(a)).tocoo()  # entries of A^2 are positive: exact cancellation
+        a2.eliminate_zeros()
+        k2 = torch.from_numpy(a2.row.astype(np.int64) * n + a2.col).to(dev)
         k1 = torch.from_numpy(row1.astype(np.int64) * n + col).to(dev)
         del a2
-        k2 = k2[~torch.isin(k2, k1)]
         if kind == "bitmap":
             self.bits = torch.zeros((n * n + 31) // 32, dtype=torch.long, device=dev)
             # keys are distinct, so adding values in distinct 2-bit fields of a word is an OR
