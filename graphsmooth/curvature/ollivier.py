@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -31,7 +32,57 @@ from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
 __all__ = ["OllivierRicciResult", "TransportPlans", "ollivier_ricci"]
 
 METHODS = ("exact", "bounds", "sinkhorn")
-_TABLE_WORK_RATIO = 2  # build a distance table when sum deg^2 <= this x the transport work
+_TABLE_WORK_RATIO = 10  # build a distance table when sum deg^2 <= this x the transport work
+
+
+@dataclass
+class _Prepared:
+    """The simple graph of one ``edge_index`` and the structures built on it (distance table,
+    false twins), kept for the next call on the same, unmodified tensor: callers that evaluate
+    edge subsets of one graph in rounds (BORF's pruned ranking) build them once."""
+
+    ei: Tensor
+    n: int
+    csr: CSR
+    pairs: Tensor
+    caught: list = field(default_factory=list)
+    tables: dict = field(default_factory=dict)
+    twins: object = None
+    twins_done: bool = False
+
+    def table(self, chunk_pairs: int):
+        if chunk_pairs not in self.tables:
+            self.tables[chunk_pairs] = distance_table(self.csr, chunk_pairs)
+        return self.tables[chunk_pairs]
+
+    def twin_classes(self):
+        if not self.twins_done:
+            self.twins, self.twins_done = twin_classes(self.csr), True
+        return self.twins
+
+
+_LAST: list = []  # [(weakref to edge_index, its _version, num_nodes, _Prepared)], one slot
+
+
+def _prepare(edge_index: Tensor, num_nodes: int | None) -> _Prepared:
+    if _LAST:
+        ref, version, nn, prep = _LAST[0]
+        if ref() is edge_index and version == edge_index._version and nn == num_nodes:
+            for w in prep.caught:  # the same warnings as a fresh call
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            return prep
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ei, _, n = simple_undirected(edge_index, num_nodes, on_directed="warn")
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    prep = _Prepared(ei, n, to_csr(ei, n, canonical=False), undirected_pairs(ei), list(caught))
+    _LAST.clear()
+    try:
+        _LAST.append((weakref.ref(edge_index), edge_index._version, num_nodes, prep))
+    except TypeError:  # not weak-referenceable: no reuse
+        pass
+    return prep
 
 
 @dataclass
@@ -120,11 +171,14 @@ def _exact(
     verbose: bool,
     select: Tensor | None = None,
     _sorted: bool = False,
+    prep: _Prepared | None = None,
 ) -> tuple[Tensor, TransportPlans | None]:
     """Exact curvature of ``pairs`` (only of ``pairs[:, select]`` when given: ``nan`` elsewhere);
     plan entries refer to columns of ``pairs``."""
     if select is not None:
-        kappa_sel, tp = _exact(csr, pairs[:, select], alpha, return_plans, chunk_pairs, verbose)
+        kappa_sel, tp = _exact(
+            csr, pairs[:, select], alpha, return_plans, chunk_pairs, verbose, prep=prep
+        )
         kappa = torch.full((pairs.size(1),), math.nan, dtype=torch.float64, device=pairs.device)
         kappa[select] = kappa_sel
         if tp is not None:
@@ -135,7 +189,9 @@ def _exact(
         # chunks of edges with similar smaller degrees: the close-pair search of a chunk runs
         # as many rounds as its largest smaller side
         order = torch.argsort(torch.minimum(deg[pairs[0]], deg[pairs[1]]), stable=True)
-        kappa_o, _ = _exact(csr, pairs[:, order], alpha, False, chunk_pairs, verbose, _sorted=True)
+        kappa_o, _ = _exact(
+            csr, pairs[:, order], alpha, False, chunk_pairs, verbose, _sorted=True, prep=prep
+        )
         kappa = torch.empty_like(kappa_o)
         kappa[order] = kappa_o
         return kappa, None
@@ -146,9 +202,13 @@ def _exact(
     p, q = alpha_fraction(alpha, max_scale)
     work = (du + 1) * (dv + 1)
     table = None
-    if int((deg * deg).sum()) <= _TABLE_WORK_RATIO * int(work.sum()):  # worth a 2-hop table
-        table = distance_table(csr, chunk_pairs)
-    twins = None if return_plans else twin_classes(csr)
+    if prep is not None and chunk_pairs in prep.tables:  # built already for this graph
+        table = prep.tables[chunk_pairs]
+    elif int((deg * deg).sum()) <= _TABLE_WORK_RATIO * int(work.sum()):  # worth a 2-hop table
+        table = distance_table(csr, chunk_pairs) if prep is None else prep.table(chunk_pairs)
+    twins = None
+    if not return_plans:
+        twins = twin_classes(csr) if prep is None else prep.twin_classes()
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     for lo, hi in tqdm(_chunks(work, chunk_pairs), desc="ORC exact", disable=not verbose):
@@ -246,9 +306,8 @@ def ollivier_ricci(
         raise ValueError("return_plans=True needs method='exact'")
     if reg <= 0:
         raise ValueError(f"reg must be positive, got {reg}")
-    ei, _, n = simple_undirected(edge_index, num_nodes, on_directed="warn")
-    csr = to_csr(ei, n, canonical=False)
-    pairs = undirected_pairs(ei)
+    prep = _prepare(edge_index, num_nodes)
+    n, csr, pairs = prep.n, prep.csr, prep.pairs
     column_pair = _columns_to_pairs(edge_index, pairs, n)
     select = None
     if edges is not None:
@@ -272,7 +331,9 @@ def ollivier_ricci(
         num_nodes=n,
     )
     if method == "exact":
-        kappa, res.plans = _exact(csr, pairs, alpha, return_plans, chunk_pairs, verbose, select)
+        kappa, res.plans = _exact(
+            csr, pairs, alpha, return_plans, chunk_pairs, verbose, select, prep=prep
+        )
     elif method == "bounds":
         if select is None:
             lo, up = pair_bounds(csr, pairs[0], pairs[1], alpha)

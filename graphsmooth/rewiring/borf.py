@@ -24,7 +24,12 @@ then, with :math:`\pi^{uv}` the optimal transport plan of :math:`W_1(m_u, m_v)`,
 * it removes the ``remove`` (:math:`k`) most positively curved edges (over-smoothing).
 
 The curvature is computed once per batch (no re-computation between the additions of a batch, as in
-the authors' loop). Between batches only the edges whose curvature can change are recomputed
+the authors' loop). Only the edges that can be selected are evaluated: with the Jost-Liu bounds
+:math:`\ell_e \le \kappa_e \le \upsilon_e`, an edge whose lower bound exceeds the :math:`h`-th
+smallest known-or-upper value cannot be among the :math:`h` most negative (likewise for the most
+positive), so rounds evaluate the remaining candidates, cheapest bound first, until none is left
+(``full_curvature=True`` evaluates every edge; the rewiring is the same). On Chameleon about 5% of
+the transport work of the full curvature remains. Between batches only the edges whose curvature can change are recomputed
 (``incremental=True``): :math:`\kappa(x, y)` depends on :math:`N(x)`, :math:`N(y)` and the hop
 distances (capped at 3) between :math:`N[x]` and :math:`N[y]`. Adding or removing :math:`(a, b)`
 changes :math:`N(a)`, :math:`N(b)` and only distances :math:`d(p, q)` whose shortest path of
@@ -109,7 +114,8 @@ class BORFBatch:
 
     Attributes:
         pairs (torch.Tensor): ``long [2, E]`` the edges at the start of the batch (sorted).
-        curvature (torch.Tensor): ``float64 [E]`` their ORC at the start of the batch.
+        curvature (torch.Tensor): ``float64 [E]`` their ORC at the start of the batch; ``nan``
+            for the edges the ranking did not need (unless ``full_curvature=True``).
         negative (torch.Tensor): ``long [2, h']`` the most negatively curved edges (ranked).
         negative_curvature (torch.Tensor): ``float64 [h']`` their curvature.
         proposed (torch.Tensor): ``long [2, h']`` the argmax :math:`(p, q)` of
@@ -147,6 +153,7 @@ class BORFResult:
             (``return_curvature=True``).
         origin (torch.Tensor): ``long [E']`` for each pair, its index among the undirected edges
             of the input graph (``-1`` for added edges).
+        alpha (float): the laziness the curvatures were computed with.
     """
 
     edge_index: Tensor
@@ -156,6 +163,7 @@ class BORFResult:
     pairs: Tensor | None = None
     curvature: Tensor | None = None
     origin: Tensor | None = None
+    alpha: float | None = None
 
     @property
     def added(self) -> Tensor:
@@ -173,8 +181,19 @@ class BORFResult:
 
     @property
     def curvature_before(self) -> Tensor | None:
-        """``float64 [E]`` ORC of the input graph (pairs in ``batches[0].pairs``)."""
-        return self.batches[0].curvature if self.batches else self.curvature
+        """``float64 [E]`` ORC of the input graph (pairs in ``batches[0].pairs``); the edges the
+        first batch did not need (``nan`` in ``batches[0].curvature``) are evaluated on first
+        access and stored there."""
+        if not self.batches:
+            return self.curvature
+        first = self.batches[0]
+        missing = torch.isnan(first.curvature).nonzero().flatten()
+        if missing.numel():
+            g = _Graph(first.pairs, self.num_nodes)
+            first.curvature[missing] = _local_curvature(
+                g, missing, 0.0 if self.alpha is None else self.alpha, False
+            )[0]
+        return first.curvature
 
 
 # --------------------------------------------------------------------------- curvature backend
@@ -205,6 +224,7 @@ class _Graph:
     num_nodes: int
     keys: Tensor = field(init=False)
     csr: CSR = field(init=False)
+    _edge_index: Tensor | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         n = max(self.num_nodes, 1)
@@ -217,7 +237,10 @@ class _Graph:
         return int(self.pairs.size(1))
 
     def edge_index(self) -> Tensor:
-        return self.csr.edge_index
+        # one tensor per graph: the curvature backend reuses its structures for the same object
+        if self._edge_index is None:
+            self._edge_index = self.csr.edge_index
+        return self._edge_index
 
 
 def _expand(g: _Graph, owner: Tensor, nodes: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -391,6 +414,7 @@ def borf(
     alpha: float = 0.0,
     batch: Tensor | None = None,
     incremental: bool = True,
+    full_curvature: bool = False,
     return_curvature: bool = True,
     verbose: bool = False,
 ) -> BORFResult:
@@ -423,6 +447,11 @@ def borf(
             when rewiring the graphs one by one, in one vectorised run. (default: ``None``)
         incremental (bool): recompute only the curvatures that can change between batches
             (exact; same result as full recomputation). (default: ``True``)
+        full_curvature (bool): evaluate the exact ORC of every edge in every batch. By default
+            only the edges that can rank among the ``add`` most negative or the ``remove`` most
+            positive are evaluated (pruned with the Jost-Liu bounds; see the module docstring):
+            the rewiring is identical, but ``BORFBatch.curvature`` holds ``nan`` for the edges
+            left out. (default: ``False``)
         return_curvature (bool): also compute the ORC of the rewired graph. (default: ``True``)
         verbose (bool): show a progress bar over batches. (default: ``False``)
 
@@ -463,14 +492,16 @@ def borf(
     records: list[BORFBatch] = []
     kappa: Tensor | None = None
     if iterations > 0 and g.num_edges > 0:
-        kappa, _ = _local_curvature(g, torch.arange(g.num_edges, device=dev), alpha, False)
+        kappa = torch.full((g.num_edges,), float("nan"), dtype=torch.float64, device=dev)
+        if full_curvature:
+            kappa, _ = _local_curvature(g, torch.arange(g.num_edges, device=dev), alpha, False)
     for _ in tqdm(range(iterations), desc="BORF", disable=not verbose):
         if g.num_edges == 0 or kappa is None:
             break
         gid = batch[g.pairs[0]]
-        kq = torch.round(kappa * _ROUND).long()
-        neg = _rank(gid, kq, add, num_graphs)
-        pos = _rank(gid, -kq, remove, num_graphs)
+        hi, lo = _fill_ranked(g, kappa, gid, num_graphs, add, remove, alpha)
+        neg = _rank(gid, torch.round(hi * _ROUND).long(), add, num_graphs)
+        pos = _rank(gid, -torch.round(lo * _ROUND).long(), remove, num_graphs)
         _, plans = _local_curvature(g, neg, alpha, True)
         assert plans is not None
         proposed, value = _argmax_transport(plans, neg.numel(), n)
@@ -515,9 +546,14 @@ def borf(
             g_removed=records[-1].removed,
             alpha=alpha,
             incremental=incremental,
+            full=full_curvature,
         )
-    if kappa is None and return_curvature and g.num_edges > 0:
-        kappa, _ = _local_curvature(g, torch.arange(g.num_edges, device=dev), alpha, False)
+    if return_curvature and g.num_edges > 0:
+        if kappa is None:
+            kappa = torch.full((g.num_edges,), float("nan"), dtype=torch.float64, device=dev)
+        missing = torch.isnan(kappa).nonzero().flatten()
+        if missing.numel():
+            kappa[missing] = _local_curvature(g, missing, alpha, False)[0]
     if g.num_edges == 0:
         kappa = torch.empty(0, dtype=torch.float64, device=dev) if return_curvature else None
 
@@ -537,6 +573,7 @@ def borf(
         pairs=g.pairs,
         curvature=kappa if return_curvature else None,
         origin=origin,
+        alpha=float(alpha),
     )
 
 
@@ -548,22 +585,95 @@ def _update_curvature(
     g_removed: Tensor,
     alpha: float,
     incremental: bool,
+    full: bool = True,
 ) -> Tensor:
-    """ORC of ``new``: recompute the edges with an endpoint in :math:`N[a] \\cup N[b]` of each
-    changed edge :math:`(a, b)` (old or new neighbourhoods), copy the rest from ``old``."""
+    """ORC of ``new`` (``nan`` = not evaluated): copy the values of the edges whose curvature
+    cannot have changed from ``old``; with ``full``, evaluate the others now (else they stay
+    ``nan`` until the ranking asks for them, :func:`_fill_ranked`)."""
     dev = new.pairs.device
     if new.num_edges == 0:
         return torch.empty(0, dtype=torch.float64, device=dev)
     every = torch.arange(new.num_edges, device=dev)
     if not incremental:
-        return _local_curvature(new, every, alpha, False)[0]
+        if full:
+            return _local_curvature(new, every, alpha, False)[0]
+        return torch.full((new.num_edges,), float("nan"), dtype=torch.float64, device=dev)
     affected = _affected_edges(old, new, torch.cat([added, g_removed], dim=1))
-    kappa = torch.empty(new.num_edges, dtype=torch.float64, device=dev)
+    kappa = torch.full((new.num_edges,), float("nan"), dtype=torch.float64, device=dev)
     stay = ~affected
     if bool(stay.any()):
         pos = torch.searchsorted(old.keys, new.keys[stay])
         kappa[stay] = old_kappa[pos]
     target = every[affected]
-    if target.numel():
+    if full and target.numel():
         kappa[target] = _local_curvature(new, target, alpha, False)[0]
     return kappa
+
+
+_PRUNE_EPS = 1e-7  # slack between the float bounds and the exact values
+_LAZY_MIN_WORK = 2_000_000  # below this many transport variables, evaluate everything at once
+
+
+def _kth(group: Tensor, values: Tensor, k: int, num_groups: int) -> Tensor:
+    """Per group, the ``k``-th smallest of ``values`` (``+inf`` where a group has fewer)."""
+    out = torch.full((num_groups,), float("inf"), dtype=values.dtype, device=values.device)
+    if k <= 0 or values.numel() == 0:
+        return out
+    idx = _rank(group, values, k, num_groups)  # the k smallest of each group
+    out.scatter_reduce_(0, group[idx], values[idx], reduce="amax", include_self=False)
+    enough = torch.bincount(group, minlength=num_groups) >= k
+    return torch.where(enough, out, torch.full_like(out, float("inf")))
+
+
+def _fill_ranked(
+    g: _Graph, kappa: Tensor, gid: Tensor, num_graphs: int, add: int, remove: int, alpha: float
+) -> tuple[Tensor, Tensor]:
+    r"""Evaluate (in place, in ``kappa``; ``nan`` = unknown) the exact ORC of every edge that can
+    rank among the ``add`` most negative or the ``remove`` most positive of its graph.
+
+    With the Jost-Liu bounds :math:`\ell_e \le \kappa_e \le \upsilon_e`
+    (:func:`~graphsmooth.curvature.bounds.pair_bounds`), and :math:`\hat\upsilon_e`,
+    :math:`\hat\ell_e` equal to :math:`\kappa_e` where it is known and to the bounds elsewhere,
+    the :math:`h`-th smallest :math:`\hat\upsilon` of a graph, :math:`\tau_-`, is at least its
+    :math:`h`-th smallest curvature, so each of its :math:`h` most negative edges has
+    :math:`\ell_e \le \kappa_e \le \tau_-`. Rounds evaluate unknown edges with
+    :math:`\ell_e \le \tau_-` (smallest bound first, in chunks of growing work) and update
+    :math:`\tau_-` until none is left; likewise for the most positive with
+    :math:`\upsilon_e \ge \tau_+`. Then every edge that can be selected is known exactly and
+    every unknown edge lies strictly behind the selection, so ranking ``hi`` (``kappa`` with
+    :math:`\upsilon` for the unknown) and ``lo`` (with :math:`\ell`) selects exactly what the
+    full curvature would. Returns ``(hi, lo)``.
+    """
+    from graphsmooth.curvature.bounds import pair_bounds
+
+    unknown = torch.isnan(kappa)
+    if not bool(unknown.any()):
+        return kappa, kappa
+    deg = g.csr.deg
+    work = deg[g.pairs[0]] * deg[g.pairs[1]]
+    if int(work[unknown].sum()) <= _LAZY_MIN_WORK:  # cheap: everything at once
+        idx = unknown.nonzero().flatten()
+        kappa[idx] = _local_curvature(g, idx, alpha, False)[0]
+        return kappa, kappa
+    lower, upper = pair_bounds(g.csr, g.pairs[0], g.pairs[1], alpha)
+    budget = max(_LAZY_MIN_WORK, 256)
+    while True:
+        unknown = torch.isnan(kappa)
+        hi = torch.where(unknown, upper, kappa)
+        lo = torch.where(unknown, lower, kappa)
+        t_neg = _kth(gid, hi, add, num_graphs)[gid] + _PRUNE_EPS
+        t_pos = -_kth(gid, -lo, remove, num_graphs)[gid] - _PRUNE_EPS
+        neg = unknown & (lower <= t_neg) if add > 0 else torch.zeros_like(unknown)
+        pos = unknown & (upper >= t_pos) if remove > 0 else torch.zeros_like(unknown)
+        if not bool((neg | pos).any()):
+            return hi, lo
+        picks = []
+        for mask, key in ((neg, lower), (pos, -upper)):
+            idx = mask.nonzero().flatten()
+            if idx.numel():
+                idx = idx[torch.argsort(key[idx], stable=True)]
+                cum = torch.cumsum(work[idx], 0)
+                picks.append(idx[: max(1, int(torch.searchsorted(cum, budget)))])
+        idx = torch.unique(torch.cat(picks))
+        kappa[idx] = _local_curvature(g, idx, alpha, False)[0]
+        budget *= 2

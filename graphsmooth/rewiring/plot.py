@@ -23,7 +23,7 @@ def _curvatures(result: BORFResult) -> tuple[torch.Tensor, torch.Tensor]:
         raise ValueError("plot: the BORF result has no batch (iterations=0 or an empty graph)")
     if result.curvature is None:
         raise ValueError("plot: run borf(..., return_curvature=True) to plot the final curvature")
-    return result.batches[0].curvature, result.curvature
+    return result.curvature_before, result.curvature
 
 
 def plot_curvature_histograms(

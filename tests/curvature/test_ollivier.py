@@ -343,3 +343,35 @@ def test_exact_with_every_table_kind(kind, monkeypatch):
     res = ollivier_ricci(to_edge_index(G), 60, alpha=0.5)
     torch.testing.assert_close(res.pair_curvature, ref.pair_curvature, atol=1e-12, rtol=0)
     _check_against_pot(G, 0.0)
+
+
+def test_reuse_of_graph_structures_is_safe():
+    # consecutive calls on the same tensor reuse the simple graph, tables and twins; warnings
+    # repeat, and an in-place change of the tensor is seen (no stale graph)
+    G = nx.barabasi_albert_graph(40, 3, seed=2)
+    ei = to_edge_index(G)
+    one_way = ei[:, ei[0] < ei[1]].clone()
+    with pytest.warns(UserWarning, match="directed"):
+        a = ollivier_ricci(one_way, 40, edges=one_way[:, :5])
+    with pytest.warns(UserWarning, match="directed"):
+        b = ollivier_ricci(one_way, 40, edges=one_way[:, 5:9])
+    ref = ollivier_ricci(ei, 40)
+    for res, sl in ((a, slice(0, 5)), (b, slice(5, 9))):
+        want = ref.curvature[_columns(ei, one_way[:, sl])]
+        torch.testing.assert_close(res.curvature[sl], want, atol=1e-12, rtol=0)
+    x = int(one_way[0, 0])
+    one_way[1, 0] = next(y for y in range(40) if y != x and not G.has_edge(x, y))  # in place
+    G2 = nx.Graph()
+    G2.add_nodes_from(range(40))
+    G2.add_edges_from(one_way.t().tolist())
+    G2.remove_edges_from(nx.selfloop_edges(G2))
+    with pytest.warns(UserWarning, match="directed"):
+        c = ollivier_ricci(one_way, 40, edges=one_way[:, 0:4])
+    ref2 = ollivier_ricci(to_edge_index(G2), 40)
+    want2 = ref2.curvature[_columns(to_edge_index(G2), one_way[:, 0:4])]
+    torch.testing.assert_close(c.curvature[0:4], want2, atol=1e-12, rtol=0)
+
+
+def _columns(ei, cols):
+    keys = (ei[0] * 1000 + ei[1]).tolist()
+    return torch.tensor([keys.index(int(a) * 1000 + int(b)) for a, b in cols.t().tolist()])

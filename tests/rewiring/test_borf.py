@@ -398,3 +398,52 @@ def test_real_datasets(data_root):
         assert torch.equal(a.edge_index, b.edge_index)
         assert torch.equal(a.edge_attr, b.edge_attr)  # MUTAG's bond types follow their edges
         assert a.edge_attr.size(0) == a.edge_index.size(1)
+
+
+# ------------------------------------------------------- pruned ranking (exact only where needed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+@pytest.mark.parametrize("incremental", [True, False])
+def test_pruned_ranking_equals_full_curvature(monkeypatch, seed, alpha, incremental):
+    # force the pruned rounds even on a small graph (chunks of one edge at first)
+    monkeypatch.setattr(borf_module, "_LAZY_MIN_WORK", 0)
+    G = nx.powerlaw_cluster_graph(70, 3, 0.4, seed=seed)
+    ei = both(list(G.edges()))
+    kw = dict(iterations=3, add=5, remove=4, alpha=alpha, incremental=incremental)
+    lazy = borf(ei, 70, **kw)
+    full = borf(ei, 70, full_curvature=True, **kw)
+    assert torch.equal(lazy.edge_index, full.edge_index)
+    evaluated = 0
+    for a, b in zip(lazy.batches, full.batches, strict=True):
+        assert torch.equal(a.added, b.added) and torch.equal(a.removed, b.removed)
+        assert torch.equal(a.negative, b.negative)
+        torch.testing.assert_close(a.negative_curvature, b.negative_curvature, atol=1e-12, rtol=0)
+        torch.testing.assert_close(a.removed_curvature, b.removed_curvature, atol=1e-12, rtol=0)
+        known = ~torch.isnan(a.curvature)
+        torch.testing.assert_close(a.curvature[known], b.curvature[known], atol=1e-12, rtol=0)
+        evaluated += int(known.sum())
+        assert not torch.isnan(b.curvature).any()
+    # the pruning really skipped edges, and the final curvature is complete
+    assert evaluated < sum(b.curvature.numel() for b in full.batches)
+    torch.testing.assert_close(lazy.curvature, full.curvature, atol=1e-12, rtol=0)
+    # curvature_before fills the skipped edges of the input graph on demand
+    torch.testing.assert_close(lazy.curvature_before, full.batches[0].curvature, atol=1e-12, rtol=0)
+
+
+def test_pruned_ranking_per_graph_budget(monkeypatch):
+    # a disjoint union with a batch vector: the pruning thresholds are per graph
+    monkeypatch.setattr(borf_module, "_LAZY_MIN_WORK", 0)
+    blocks, batch, off = [], [], 0
+    for seed, n in ((1, 30), (2, 45), (3, 12)):
+        G = nx.powerlaw_cluster_graph(n, 2, 0.5, seed=seed)
+        blocks.append(both([(a + off, b + off) for a, b in G.edges()]))
+        batch += [len(blocks) - 1] * n
+        off += n
+    ei, batch = torch.cat(blocks, 1), torch.tensor(batch)
+    lazy = borf(ei, off, iterations=2, add=3, remove=2, batch=batch)
+    full = borf(ei, off, iterations=2, add=3, remove=2, batch=batch, full_curvature=True)
+    assert torch.equal(lazy.edge_index, full.edge_index)
+    for a, b in zip(lazy.batches, full.batches, strict=True):
+        assert torch.equal(a.added, b.added) and torch.equal(a.removed, b.removed)
