@@ -491,6 +491,7 @@ def borf(
     origin = torch.arange(g.num_edges, device=dev)
     records: list[BORFBatch] = []
     kappa: Tensor | None = None
+    bounds = torch.full((2, g.num_edges), float("nan"), dtype=torch.float64, device=dev)
     if iterations > 0 and g.num_edges > 0:
         kappa = torch.full((g.num_edges,), float("nan"), dtype=torch.float64, device=dev)
         if full_curvature:
@@ -499,7 +500,7 @@ def borf(
         if g.num_edges == 0 or kappa is None:
             break
         gid = batch[g.pairs[0]]
-        hi, lo = _fill_ranked(g, kappa, gid, num_graphs, add, remove, alpha)
+        hi, lo = _fill_ranked(g, kappa, bounds, gid, num_graphs, add, remove, alpha)
         neg = _rank(gid, torch.round(hi * _ROUND).long(), add, num_graphs)
         pos = _rank(gid, -torch.round(lo * _ROUND).long(), remove, num_graphs)
         _, plans = _local_curvature(g, neg, alpha, True)
@@ -538,7 +539,7 @@ def borf(
         if last and not return_curvature:
             kappa = None
             break
-        kappa = _update_curvature(
+        kappa, bounds = _update_curvature(
             old,
             old_kappa,
             g,
@@ -547,6 +548,7 @@ def borf(
             alpha=alpha,
             incremental=incremental,
             full=full_curvature,
+            old_bounds=bounds,
         )
     if return_curvature and g.num_edges > 0:
         if kappa is None:
@@ -586,28 +588,35 @@ def _update_curvature(
     alpha: float,
     incremental: bool,
     full: bool = True,
-) -> Tensor:
-    """ORC of ``new`` (``nan`` = not evaluated): copy the values of the edges whose curvature
-    cannot have changed from ``old``; with ``full``, evaluate the others now (else they stay
-    ``nan`` until the ranking asks for them, :func:`_fill_ranked`)."""
+    old_bounds: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """ORC of ``new`` (``nan`` = not evaluated) and its Jost-Liu bounds ``[2, E']`` (``nan`` =
+    not computed): copy the values of the edges whose curvature cannot have changed from
+    ``old`` (their degrees and triangle counts cannot have changed either); with ``full``,
+    evaluate the others' curvature now (else it stays ``nan`` until the ranking asks for it,
+    :func:`_fill_ranked`)."""
     dev = new.pairs.device
-    if new.num_edges == 0:
-        return torch.empty(0, dtype=torch.float64, device=dev)
-    every = torch.arange(new.num_edges, device=dev)
+    E = new.num_edges
+    kappa = torch.full((E,), float("nan"), dtype=torch.float64, device=dev)
+    bounds = torch.full((2, E), float("nan"), dtype=torch.float64, device=dev)
+    if E == 0:
+        return kappa, bounds
+    every = torch.arange(E, device=dev)
     if not incremental:
         if full:
-            return _local_curvature(new, every, alpha, False)[0]
-        return torch.full((new.num_edges,), float("nan"), dtype=torch.float64, device=dev)
+            kappa = _local_curvature(new, every, alpha, False)[0]
+        return kappa, bounds
     affected = _affected_edges(old, new, torch.cat([added, g_removed], dim=1))
-    kappa = torch.full((new.num_edges,), float("nan"), dtype=torch.float64, device=dev)
     stay = ~affected
     if bool(stay.any()):
         pos = torch.searchsorted(old.keys, new.keys[stay])
         kappa[stay] = old_kappa[pos]
+        if old_bounds is not None:
+            bounds[:, stay] = old_bounds[:, pos]
     target = every[affected]
     if full and target.numel():
         kappa[target] = _local_curvature(new, target, alpha, False)[0]
-    return kappa
+    return kappa, bounds
 
 
 _PRUNE_EPS = 1e-7  # slack between the float bounds and the exact values
@@ -626,7 +635,14 @@ def _kth(group: Tensor, values: Tensor, k: int, num_groups: int) -> Tensor:
 
 
 def _fill_ranked(
-    g: _Graph, kappa: Tensor, gid: Tensor, num_graphs: int, add: int, remove: int, alpha: float
+    g: _Graph,
+    kappa: Tensor,
+    bounds: Tensor,
+    gid: Tensor,
+    num_graphs: int,
+    add: int,
+    remove: int,
+    alpha: float,
 ) -> tuple[Tensor, Tensor]:
     r"""Evaluate (in place, in ``kappa``; ``nan`` = unknown) the exact ORC of every edge that can
     rank among the ``add`` most negative or the ``remove`` most positive of its graph.
@@ -642,7 +658,8 @@ def _fill_ranked(
     :math:`\upsilon_e \ge \tau_+`. Then every edge that can be selected is known exactly and
     every unknown edge lies strictly behind the selection, so ranking ``hi`` (``kappa`` with
     :math:`\upsilon` for the unknown) and ``lo`` (with :math:`\ell`) selects exactly what the
-    full curvature would. Returns ``(hi, lo)``.
+    full curvature would. ``bounds`` (``[2, E]``, ``nan`` = not computed yet) is filled in
+    place where needed. Returns ``(hi, lo)``.
     """
     from graphsmooth.curvature.bounds import pair_bounds
 
@@ -655,7 +672,11 @@ def _fill_ranked(
         idx = unknown.nonzero().flatten()
         kappa[idx] = _local_curvature(g, idx, alpha, False)[0]
         return kappa, kappa
-    lower, upper = pair_bounds(g.csr, g.pairs[0], g.pairs[1], alpha)
+    todo = torch.isnan(bounds[0]).nonzero().flatten()
+    if todo.numel():
+        lo_b, up_b = pair_bounds(g.csr, g.pairs[0, todo], g.pairs[1, todo], alpha)
+        bounds[0, todo], bounds[1, todo] = lo_b, up_b
+    lower, upper = bounds[0], bounds[1]
     budget = max(_LAZY_MIN_WORK, 256)
     while True:
         unknown = torch.isnan(kappa)
