@@ -473,10 +473,13 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
     # profile code sum_z (c_z - 1) 3^z = (3^k - 1) + sum_z (c_z - 3) 3^z: start every big-side
     # point at the all-3 profile and correct it with the pairs at distance 1 or 2 only (the
     # pairs at distance 3, most of them on hub edges, are never listed here)
-    pk = torch.pow(3, k)
+    # powers of 3 by table lookup (integer torch.pow is several times slower); k, z <= small_k
+    kmax = int(k[small].max()) if bool(small.any()) else 0
+    pow3 = 3 ** torch.arange(kmax + 1, device=dev)
+    pk = pow3[k.clamp(max=kmax)]
     code = torch.where(small[pt_edge] & ~pt_small, pk[pt_edge] - 1, torch.zeros_like(pt_edge))
     near = c[on] < 3
-    code.index_add_(0, big_pt[near], (c[on][near] - 3) * torch.pow(3, z[near]))
+    code.index_add_(0, big_pt[near], (c[on][near] - 3) * pow3[z[near]])
     group = torch.where(small, k, torch.full_like(k, -1))
     o_e, r_e = _group_slices(group)
     o_p, r_p = _group_slices(group[pt_edge])
