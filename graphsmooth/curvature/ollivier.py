@@ -51,9 +51,12 @@ class _Prepared:
     twins_done: bool = False
 
     def table(self, chunk_pairs: int):
-        if chunk_pairs not in self.tables:
-            self.tables[chunk_pairs] = distance_table(self.csr, chunk_pairs)
-        return self.tables[chunk_pairs]
+        if chunk_pairs in self.tables:
+            return self.tables[chunk_pairs]
+        table = distance_table(self.csr, chunk_pairs)
+        if table is None or _table_bytes(table) <= _KEEP_TABLE_BYTES:  # big ones are not kept
+            self.tables[chunk_pairs] = table
+        return table
 
     def twin_classes(self):
         if not self.twins_done:
@@ -62,6 +65,19 @@ class _Prepared:
 
 
 _LAST: list = []  # [(weakref to edge_index, its _version, num_nodes, _Prepared)], one slot
+_KEEP_TABLE_BYTES = 256 * 2**20  # distance tables above this are rebuilt rather than kept
+
+
+def _table_bytes(table) -> int:
+    t = {"dense": "dense", "bitmap": "bits", "keys": "keys"}[table.kind]
+    x = getattr(table, t)
+    return int(x.numel() * x.element_size())
+
+
+def _forget(ref) -> None:
+    """Drop the kept structures once their ``edge_index`` tensor is gone."""
+    if _LAST and _LAST[0][0] is ref:
+        _LAST.clear()
 
 
 def _prepare(edge_index: Tensor, num_nodes: int | None) -> _Prepared:
@@ -79,7 +95,7 @@ def _prepare(edge_index: Tensor, num_nodes: int | None) -> _Prepared:
     prep = _Prepared(ei, n, to_csr(ei, n, canonical=False), undirected_pairs(ei), list(caught))
     _LAST.clear()
     try:
-        _LAST.append((weakref.ref(edge_index), edge_index._version, num_nodes, prep))
+        _LAST.append((weakref.ref(edge_index, _forget), edge_index._version, num_nodes, prep))
     except TypeError:  # not weak-referenceable: no reuse
         pass
     return prep

@@ -375,3 +375,16 @@ def test_reuse_of_graph_structures_is_safe():
 def _columns(ei, cols):
     keys = (ei[0] * 1000 + ei[1]).tolist()
     return torch.tensor([keys.index(int(a) * 1000 + int(b)) for a, b in cols.t().tolist()])
+
+
+def test_kept_structures_are_released_with_their_tensor():
+    import gc
+
+    import graphsmooth.curvature.ollivier as orc_module
+
+    ei = to_edge_index(nx.barabasi_albert_graph(30, 2, seed=1)).clone()
+    ollivier_ricci(ei, 30)
+    assert orc_module._LAST and orc_module._LAST[0][0]() is ei
+    del ei
+    gc.collect()
+    assert not orc_module._LAST  # no graph is held after its tensor is gone
