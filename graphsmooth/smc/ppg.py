@@ -34,6 +34,15 @@ PaRIS' :math:`O(1/N)` self-normalisation bias.
 :math:`(k - k_0)^{-1} \sum_{\ell = k_0 + 1}^{k} \hat h_\ell` (the paper's burn-in and
 averaging). The first reference is drawn from an unconditional PaRIS run (step 3 on a plain
 bootstrap filter), unless one is given.
+
+**Choosing** ``num_iterations`` **and** ``burn_in`` (measured in ``docs/smc.md``, scalar linear
+Gaussian model, T = 300, N = 16, ``examples/smc_ppg_budget.py``): the bias of sweep
+:math:`\ell` decays from -65 (sweep 1) to within noise of zero from about sweep 13, while
+PaRIS' bias at the same cost :math:`N(k+1)` falls like :math:`T / (N(k+1))`; PPG's bias is the
+smaller one once the budget pays for the burn-in (k = 24, k0 = 12: -1.7 +- 1.0 against -6.8 +-
+0.6), and its variance is larger (sweeps are autocorrelated). ``burn_in`` of about half the
+sweeps was the best compromise measured; a first reference from a larger PaRIS run did not help
+at equal cost.
 """
 
 from __future__ import annotations
