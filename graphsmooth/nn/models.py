@@ -241,6 +241,7 @@ class _StackedGNN(nn.Module):
         dropout: float = 0.5,
         pool: str = "mean",
         input_dropout: float = 0.0,
+        head: str = "mlp",
     ):
         super().__init__()
         defaults = NODE_DEFAULTS if task == "node" else GRAPH_DEFAULTS
@@ -256,15 +257,21 @@ class _StackedGNN(nn.Module):
             raise ValueError(
                 f"{type(self).__name__}: pool must be one of {sorted(_POOLS)}, got {pool!r}"
             )
+        if head not in ("mlp", "none"):
+            raise ValueError(f"{type(self).__name__}: head must be 'mlp' or 'none', got {head!r}")
+        self.head_kind = head
+        # the last convolution maps to the classes for node tasks, and for graph tasks without
+        # an MLP head (their node logits are pooled, as in the LCP authors' graph model)
+        self._last_to_classes = task == "node" or head == "none"
         self.task, self.in_channels, self.out_channels = task, in_channels, out_channels
         self.hidden, self.num_layers, self.dropout, self.pool = hidden, layers, dropout, pool
         convs = []
         for i in range(layers):
             c_in = in_channels if i == 0 else hidden
-            last = task == "node" and i == layers - 1
+            last = self._last_to_classes and i == layers - 1
             convs.append(self.make_conv(c_in, out_channels if last else hidden, last=last))
         self.convs = nn.ModuleList(convs)
-        if task == "graph":
+        if task == "graph" and head == "mlp":
             self.head = nn.Sequential(
                 nn.Linear(self.conv_out(hidden), hidden),
                 nn.ReLU(),
@@ -291,7 +298,7 @@ class _StackedGNN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor | None = None) -> Tensor:
         """Logits per node (``task="node"``) or per graph (``task="graph"``)."""
-        n_hidden = len(self.convs) - (1 if self.task == "node" else 0)
+        n_hidden = len(self.convs) - (1 if self._last_to_classes else 0)
         x = nn.functional.dropout(x, p=self.input_dropout, training=self.training)
         for i, conv in enumerate(self.convs):
             x = conv(x, edge_index)
@@ -302,13 +309,15 @@ class _StackedGNN(nn.Module):
             return x
         if batch is None:
             batch = x.new_zeros(x.size(0), dtype=torch.long)
-        return self.head(_POOLS[self.pool](x, batch))
+        pooled = _POOLS[self.pool](x, batch)
+        return pooled if self.head is None else self.head(pooled)
 
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, task={self.task!r}, "
             f"hidden={self.hidden}, layers={self.num_layers}, dropout={self.dropout}"
-            + (f", pool={self.pool!r})" if self.task == "graph" else ")")
+            + (f", pool={self.pool!r}" if self.task == "graph" else "")
+            + (f", head={self.head_kind!r})" if self.task == "graph" and self.head is None else ")")
         )
 
 
@@ -325,6 +334,9 @@ class GCN(_StackedGNN):
         layers (int, optional): message-passing layers. (default: 3 node / 4 graph)
         dropout (float): dropout after every hidden layer. (default: 0.5)
         pool (str): graph readout ``"mean"``, ``"sum"`` or ``"max"``. (default: ``"mean"``)
+        head (str): graph tasks: ``"mlp"`` (pool the last hidden layer, two-layer MLP head) or
+            ``"none"`` (the last layer maps to the classes and its outputs are pooled, as in the
+            LCP authors' graph model). (default: ``"mlp"``)
         input_dropout (float): dropout on the input features (Kipf & Welling use 0.5 on
             Planetoid). (default: 0.0)
         cached (bool): cache the normalised adjacency after the first call; only valid when

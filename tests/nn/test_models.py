@@ -138,3 +138,26 @@ def test_dropout_only_in_training():
     a = model(x, edge_index)
     torch.manual_seed(1)
     assert not torch.allclose(a, model(x, edge_index))
+
+
+@pytest.mark.parametrize("name", ["gcn", "gin", "gat"])
+def test_graph_model_without_head_pools_node_logits(name):
+    # head="none": the last layer maps to the classes and the graph logits are the mean of the
+    # node logits -- the node-task network with the same weights, mean-pooled per graph
+    x1, e1 = _graph(7, seed=1)
+    x2, e2 = _graph(5, seed=2)
+    x, edge_index = torch.cat([x1, x2]), torch.cat([e1, e2 + 7], dim=1)
+    batch = torch.tensor([0] * 7 + [1] * 5)
+    kw = dict(in_channels=5, out_channels=3, hidden=8, layers=3)
+    if name == "gat":
+        kw["heads"] = 2
+    torch.manual_seed(0)
+    graph = build_model(name, task="graph", head="none", **kw).eval()
+    node = build_model(name, task="node", **kw).eval()
+    node.load_state_dict(graph.state_dict())
+    assert graph.head is None and "head='none'" in repr(graph)
+    logits = node(x, edge_index)
+    want = torch.stack([logits[:7].mean(0), logits[7:].mean(0)])
+    torch.testing.assert_close(graph(x, edge_index, batch), want, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="head"):
+        build_model(name, task="graph", head="linear", **kw)
