@@ -29,9 +29,12 @@ def arm_of(method: str) -> tuple[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", help="folder holding one runner output folder per dataset")
+    ap.add_argument(
+        "--pattern", default="reproduce_*", help="output folders to include (glob; ablations apart)"
+    )
     args = ap.parse_args()
     records = []
-    for path in sorted(Path(args.root).glob("*/results.jsonl")):
+    for path in sorted(Path(args.root).glob(f"{args.pattern}/results.jsonl")):
         records += read_records(path)
     stats = summarize(records, "test_acc")
     datasets = list(dict.fromkeys(s.dataset for s in stats))
