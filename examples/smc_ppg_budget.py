@@ -186,7 +186,7 @@ def plot(runs, args):
     par = {}
     for _, _, out, _ in runs:
         for o in out:
-            if o["est"].startswith("PaRIS") and o["budget"] not in par:
+            if o["est"].startswith("PaRIS") and "cpu" in o and o["budget"] not in par:
                 par[o["budget"]] = o
     par = [par[b] for b in sorted(par)]
     a1.errorbar([o["budget"] for o in par], [o["bias"] for o in par],
@@ -199,22 +199,21 @@ def plot(runs, args):
                     label=f"PPG, N = {a.N}, k0 = {a.burn_in_frac:g} k ({reps} reps)"
                     + (f", first ref. N = {a.init_N}" if a.init_N else ""))  # fmt: skip
         m, s = errs.mean(0), errs.std(0, ddof=1) / math.sqrt(len(errs))
-        x = np.arange(1, len(m) + 1)
+        x = (a.init_N or a.N) + a.N * np.arange(1, len(m) + 1)
         a2.errorbar(x, m, yerr=2 * s, marker=".", capsize=2, color=f"C{i + 1}",
                     label=f"N = {a.N} (first reference: PaRIS, N = {a.init_N or a.N})")  # fmt: skip
     a1.axhline(0, color="k", lw=0.8)
     a1.set_xscale("log")
-    ticks = sorted({o["budget"] for o in par})
-    a1.set_xticks(ticks, [str(t) for t in ticks])
+    a1.set_xticks([100, 200, 400, 800], ["100", "200", "400", "800"])
     a1.minorticks_off()
     a1.set_xlabel("budget (particle-sweeps; PPG: first run + N k)")
     a1.set_ylabel("bias of the estimate of E[sum X_t^2 | y]")
     a1.set_title(f"bias ± 2 s.e., linear Gaussian, T = {args.T}")
     a1.legend(fontsize=8)
     a2.axhline(0, color="k", lw=0.8)
-    a2.set_xlabel("PPG sweep")
+    a2.set_xlabel("particle-sweeps used up to and including that sweep")
     a2.set_ylabel("bias of that sweep's estimate")
-    a2.set_title("PPG chain transient (bias ± 2 s.e.)")
+    a2.set_title("PPG chain transient: bias of each sweep (± 2 s.e.)")
     a2.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(args.plot, dpi=110)
