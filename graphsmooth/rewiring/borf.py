@@ -29,16 +29,17 @@ the authors' loop). Only the edges that can be selected are evaluated: with the 
 smallest known-or-upper value cannot be among the :math:`h` most negative (likewise for the most
 positive), so rounds evaluate the remaining candidates, cheapest bound first, until none is left
 (``full_curvature=True`` evaluates every edge; the rewiring is the same). On Chameleon about 5% of
-the transport work of the full curvature remains. Between batches only the edges whose curvature can change are recomputed
-(``incremental=True``): :math:`\kappa(x, y)` depends on :math:`N(x)`, :math:`N(y)` and the hop
-distances (capped at 3) between :math:`N[x]` and :math:`N[y]`. Adding or removing :math:`(a, b)`
+the transport work of the full curvature remains. Between batches the curvatures (and bounds)
+of the edges that cannot have changed are kept (``incremental=True``): :math:`\kappa(x, y)`
+depends on :math:`N(x)`, :math:`N(y)` and the hop distances (capped at 3) between :math:`N[x]`
+and :math:`N[y]`. Adding or removing :math:`(a, b)`
 changes :math:`N(a)`, :math:`N(b)` and only distances :math:`d(p, q)` whose shortest path of
 length :math:`\le 2` runs through :math:`(a, b)`: one of :math:`p, q` is :math:`a` (resp.
 :math:`b`) and the other is in :math:`N[b]` (resp. :math:`N[a]`). So :math:`(x, y)` can change only
 if it touches :math:`a` or :math:`b`, or :math:`x \in N(a)` and :math:`d(y, b) \le 2` (or the same
-with the roles swapped), neighbourhoods taken in the union of the old and new graphs. Those edges
-are recomputed, and only they: ``ollivier_ricci(..., edges=targets)`` evaluates a subset of the edges
-of the whole graph at the cost of that subset. The transport plans of the most negative edges are
+with the roles swapped), neighbourhoods taken in the union of the old and new graphs. Only those
+edges are evaluated again, when the ranking needs them: ``ollivier_ricci(..., edges=targets)``
+evaluates a subset of the edges of the whole graph at the cost of that subset. The transport plans of the most negative edges are
 computed the same way, for those edges only.
 
 Design choices (the paper and the authors' code are silent or buggy here; see ``docs/borf.md``):
