@@ -41,7 +41,6 @@ class _Prepared:
     false twins), kept for the next call on the same, unmodified tensor: callers that evaluate
     edge subsets of one graph in rounds (BORF's pruned ranking) build them once."""
 
-    ei: Tensor
     n: int
     csr: CSR
     pairs: Tensor
@@ -69,8 +68,7 @@ _KEEP_TABLE_BYTES = 256 * 2**20  # distance tables above this are rebuilt rather
 
 
 def _table_bytes(table) -> int:
-    t = {"dense": "dense", "bitmap": "bits", "keys": "keys"}[table.kind]
-    x = getattr(table, t)
+    x = getattr(table, "bits" if table.kind == "bitmap" else table.kind)
     return int(x.numel() * x.element_size())
 
 
@@ -92,7 +90,7 @@ def _prepare(edge_index: Tensor, num_nodes: int | None) -> _Prepared:
         ei, _, n = simple_undirected(edge_index, num_nodes, on_directed="warn")
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    prep = _Prepared(ei, n, to_csr(ei, n, canonical=False), undirected_pairs(ei), list(caught))
+    prep = _Prepared(n, to_csr(ei, n, canonical=False), undirected_pairs(ei), list(caught))
     _LAST.clear()
     try:
         _LAST.append((weakref.ref(edge_index, _forget), edge_index._version, num_nodes, prep))
