@@ -17,7 +17,8 @@ followed by a channel mixing:
 
   with :math:`\mathbf{K}_l` a bias-free :math:`C \times C` matrix initialised near the identity
   (:math:`\mathbf{I} + \mathcal{N}(0, \sigma^2)`, ``k_init_std`` :math:`= \sigma`), dropout
-  :math:`p` before the opening and the closing layer and :math:`p_L` inside every layer;
+  :math:`p` before the opening (``input_dropout``, default :math:`p`) and the closing layer
+  and :math:`p_L` inside every layer;
 - **graph classification** (``task="graph"``): :math:`\mathbf{K}_l` is replaced by a GIN-style MLP
   (``Linear -> BatchNorm -> ReLU -> Linear``, then ReLU), the node features are sum-pooled
   per graph and a two-layer MLP head gives the logits.
@@ -106,8 +107,13 @@ class OmegaNet(nn.Module):
         out_channels (int): Classes.
         hidden (int, optional): Width :math:`C`. (default: 128 node / 64 graph, the registry's)
         layers (int, optional): Number of omega layers :math:`L`. (default: 2 node / 4 graph)
-        dropout (float, optional): Dropout before the opening and closing layers.
+        dropout (float, optional): Dropout before the closing layer (node task) or in the graph
+            head, and before the opening layer unless ``input_dropout`` is given.
             (default: ``0.5``)
+        input_dropout (float, optional): Dropout on the input features, before the opening
+            layer; ``None`` is ``dropout`` (the paper's network and all earlier results). Use
+            ``0`` for one-hot node labels (TU graph classification), where dropping the only
+            non-zero feature of a node erases the node's label. (default: ``None``)
         layer_dropout (float, optional): Dropout before every :math:`\mathbf{K}_l`; ``None``
             is :math:`p_L = 1 - (1 - p)^{\alpha_L}` (``dropout`` without depth scaling). Its
             noise is multiplied through all :math:`L` layers. (default: ``None``)
@@ -146,6 +152,7 @@ class OmegaNet(nn.Module):
         hidden: int | None = None,
         layers: int | None = None,
         dropout: float = 0.5,
+        input_dropout: float | None = None,
         layer_dropout: float | None = None,
         omega: str = "channel",
         omega_init: float | None = None,
@@ -170,7 +177,13 @@ class OmegaNet(nn.Module):
         alpha = min(1.0, 2.0 / layers) if depth_scaling else 1.0
         if layer_dropout is None and 0.0 <= dropout < 1.0:
             layer_dropout = 1.0 - (1.0 - dropout) ** alpha
-        for key, p in (("dropout", dropout), ("layer_dropout", layer_dropout)):
+        if input_dropout is None:
+            input_dropout = dropout
+        for key, p in (
+            ("dropout", dropout),
+            ("input_dropout", input_dropout),
+            ("layer_dropout", layer_dropout),
+        ):
             if not 0.0 <= p < 1.0:
                 raise ValueError(f"{name}: {key} must be in [0, 1), got {p}")
         if omega not in NETWORK_OMEGA_MODES:
@@ -194,6 +207,7 @@ class OmegaNet(nn.Module):
         self.task, self.in_channels, self.out_channels = task, in_channels, out_channels
         self.hidden, self.num_layers = hidden, layers
         self.dropout, self.layer_dropout = float(dropout), float(layer_dropout)
+        self.input_dropout = float(input_dropout)
         self.depth_scaling = bool(depth_scaling)
         #: alpha_L: omega = alpha * theta, K_l = I + alpha * W_l (1 without depth scaling)
         self.alpha = alpha
@@ -314,7 +328,7 @@ class OmegaNet(nn.Module):
 
     # -- forward ------------------------------------------------------------------------------
     def open(self, x: Tensor) -> Tensor:
-        r""":math:`\mathbf{K}_{\mathrm{open}}\, \operatorname{dropout}(\mathbf{X})`.
+        r""":math:`\mathbf{K}_{\mathrm{open}}\, \operatorname{dropout}(\mathbf{X})` (``input_dropout``).
 
         With ``cached=True`` and sparse input features (under 10 % non-zeros, e.g. bag-of-words
         on Planetoid) the features are kept as a CSR matrix: dropout acts on the non-zeros only
@@ -323,9 +337,9 @@ class OmegaNet(nn.Module):
         """
         sp = self._sparse_features(x) if self.cached else None
         if sp is None:
-            return self.lin_open(F.dropout(x, p=self.dropout, training=self.training))
-        if self.training and self.dropout > 0:
-            values = F.dropout(sp.values(), p=self.dropout, training=True)
+            return self.lin_open(F.dropout(x, p=self.input_dropout, training=self.training))
+        if self.training and self.input_dropout > 0:
+            values = F.dropout(sp.values(), p=self.input_dropout, training=True)
             sp = torch.sparse_csr_tensor(sp.crow_indices(), sp.col_indices(), values, sp.shape)
         return torch.addmm(self.lin_open.bias, sp, self.lin_open.weight.t())
 
@@ -395,6 +409,7 @@ class OmegaNet(nn.Module):
         return (
             f"{type(self).__name__}({self.in_channels}, {self.out_channels}, task={self.task!r}, "
             f"hidden={self.hidden}, layers={self.num_layers}, dropout={self.dropout}, "
+            f"{'' if self.input_dropout == self.dropout else f'input_dropout={self.input_dropout}, '}"
             f"omega={self.omega_mode!r}{self._repr_extra()}{extra}"
             f"{'' if self.depth_scaling else ', depth_scaling=False'})"
         )
@@ -480,6 +495,7 @@ def omega_gcn(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
+    input_dropout: float | None = None,
     layer_dropout: float | None = None,
     omega: str = "channel",
     omega_init: float | None = None,
@@ -503,6 +519,7 @@ def omega_gat(
     hidden: int | None = None,
     layers: int | None = None,
     dropout: float = 0.5,
+    input_dropout: float | None = None,
     layer_dropout: float | None = None,
     omega: str = "channel",
     omega_init: float | None = None,

@@ -230,6 +230,57 @@ def test_networks_fit_a_small_graph():
         assert not torch.equal(net.omega_values(), omega0)
 
 
+@pytest.mark.parametrize("cls", [OmegaGCN, OmegaGAT])
+@pytest.mark.parametrize("cached", [False, True])  # cached one-hot features take the CSR path
+def test_input_dropout_zero_keeps_the_input_in_train_mode(cls, cached):
+    """input_dropout=0: in train mode the opening layer sees the raw one-hot labels, f0 =
+    ReLU(K_open x) exactly, while the head / layer dropout (``dropout``) stays active; the
+    default (input_dropout = dropout) drops input entries (every 9 of 10 at p = 0.9)."""
+    ei, _ = _graph(40, seed=2)
+    x = torch.nn.functional.one_hot(torch.arange(40) % 7, 7).float()  # MUTAG-like node labels
+    kw = {"heads": 4} if cls is OmegaGAT else {}
+    for task in ("node", "graph"):
+        torch.manual_seed(0)
+        net = cls(
+            task=task,
+            in_channels=7,
+            out_channels=2,
+            hidden=8,
+            layers=2,
+            dropout=0.9,
+            input_dropout=0.0,
+            cached=cached,
+            **kw,
+        ).train()
+        assert net.input_dropout == 0.0 and net.dropout == 0.9
+        with torch.no_grad():
+            expected = torch.relu(x @ net.lin_open.weight.t() + net.lin_open.bias)
+            for _ in range(3):
+                f0 = net.hidden_states(x, ei, all_layers=True)[0]
+                torch.testing.assert_close(f0, expected, rtol=0, atol=1e-6)
+            assert not torch.equal(net(x, ei), net(x, ei))  # dropout after the opening layer
+        default = cls(
+            task=task,
+            in_channels=7,
+            out_channels=2,
+            hidden=8,
+            layers=2,
+            dropout=0.9,
+            cached=cached,
+            **kw,
+        ).train()
+        default.load_state_dict(net.state_dict())
+        assert default.input_dropout == 0.9 and "input_dropout" not in repr(default)
+        assert "input_dropout=0.0" in repr(net)
+        with torch.no_grad():
+            f0 = default.hidden_states(x, ei, all_layers=True)[0]
+        bias_only = torch.relu(net.lin_open.bias).expand_as(f0)  # a node whose label was dropped
+        dropped = torch.isclose(f0, bias_only).all(dim=1)
+        assert 20 <= int(dropped.sum()) < 40  # about 36 of 40 nodes lose their only feature
+    with pytest.raises(ValueError, match="input_dropout"):
+        cls(task="graph", in_channels=3, out_channels=2, hidden=8, input_dropout=1.0, **kw)
+
+
 def test_invalid_network_arguments():
     with pytest.raises(ValueError, match="omega must be one of"):
         OmegaGCN(task="node", in_channels=3, out_channels=2, omega="per_layer")
