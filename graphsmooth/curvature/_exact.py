@@ -229,14 +229,21 @@ class DistanceTable:
     * ``kind="dense"``: one byte per ordered pair (graphs up to ~8,000 nodes, 64 MiB at most);
     * ``kind="bitmap"``: two bits per ordered pair, :math:`N^2/4` bytes (up to 65,536 nodes,
       1 GiB at most); a lookup is one gather, a shift and a mask;
-    * ``kind="keys"``: the sorted keys :math:`4(xN + y) + d(x, y)` of the pairs at distance 1
-      or 2 (a lookup is one binary search).
+    * ``kind="csr"``: a sparse matrix of the pairs at distance 1 or 2 (value 1 or 2, sorted
+      columns); a lookup is one binary search *within the row* of ``x`` (SciPy's compiled
+      ``csr_sample_values``), a few cache lines instead of a search over all pairs.
+
+    ``batch`` is the smallest number of lookups worth one call: SciPy searches rows only when a
+    call has more than ``nnz / 10`` samples (otherwise it scans rows linearly), so smaller calls
+    are padded with cheap dummy queries and callers should gather their lookups into calls of at
+    least ``batch`` (0: any size is fine).
     """
 
     def __init__(self, csr: CSR, kind: str) -> None:
         n = max(csr.num_nodes, 1)
         self.kind = kind
         self.n = n
+        self.batch = 0
         dev = csr.col.device
         rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
         a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
@@ -253,29 +260,68 @@ class DistanceTable:
         # pairs (A^2 has them too where there are triangles); compiled sparse ops, no search.
         # Value 2 for distance 1, 1 for distance 2, keyed by x N + y
         a2.setdiag(0)
-        a2 = (a2 - a2.multiply(a)).tocoo()  # entries of A^2 are positive: exact cancellation
+        a2 = a2 - a2.multiply(a)  # entries of A^2 are positive: exact cancellation
         a2.eliminate_zeros()
+        if kind == "csr":
+            a2.data[:] = 2
+            d = (a2 + a).tocsr()  # disjoint supports: values 1 (adjacent) and 2
+            del a2
+            d.sum_duplicates()  # canonical: sorted columns, no duplicates
+            idx = d.indices.dtype
+            self.indptr = d.indptr.astype(idx, copy=False)
+            self.indices = d.indices
+            self.data = d.data.astype(np.int8)
+            self.batch = d.nnz // 10 + 1
+            # padding queries: a shortest non-empty row, its first column
+            lens = np.diff(self.indptr)
+            lens = np.where(lens > 0, lens, np.iinfo(lens.dtype).max)
+            r = int(np.argmin(lens)) if d.nnz else 0
+            self._pad = (r, int(self.indices[self.indptr[r]]) if d.nnz else 0)
+            return
+        a2 = a2.tocoo()
         k2 = torch.from_numpy(a2.row.astype(np.int64) * n + a2.col).to(dev)
         k1 = torch.from_numpy(row1.astype(np.int64) * n + col).to(dev)
         del a2
-        if kind == "bitmap":
-            self.bits = torch.zeros((n * n + 31) // 32, dtype=torch.long, device=dev)
-            # keys are distinct, so adding values in distinct 2-bit fields of a word is an OR
-            for k, val in ((k1, 2), (k2, 1)):
-                self.bits.index_add_(0, k >> 5, torch.full_like(k, val) << ((k & 31) << 1))
-        else:
-            self.keys = torch.sort(torch.cat([k1 * 4 + 1, k2 * 4 + 2])).values
+        self.bits = torch.zeros((n * n + 31) // 32, dtype=torch.long, device=dev)
+        # keys are distinct, so adding values in distinct 2-bit fields of a word is an OR
+        for k, val in ((k1, 2), (k2, 1)):
+            self.bits.index_add_(0, k >> 5, torch.full_like(k, val) << ((k & 31) << 1))
 
     def costs(self, s: Tensor, t: Tensor) -> Tensor:
+        if self.kind == "csr":
+            return self._sample(s, t)
         key = s * self.n + t
         if self.kind == "dense":
             return self.dense[key].long()
-        if self.kind == "bitmap":
-            return 3 - ((self.bits[key >> 5] >> ((key & 31) << 1)) & 3)
-        keys = key * 4
-        pos = torch.searchsorted(self.keys, keys).clamp_(max=max(self.keys.numel() - 1, 0))
-        found = (self.keys[pos] >> 2) == key
-        return torch.where(found, self.keys[pos] & 3, torch.full_like(s, 3))
+        return 3 - ((self.bits[key >> 5] >> ((key & 31) << 1)) & 3)
+
+    def _sample(self, s: Tensor, t: Tensor) -> Tensor:
+        m = s.numel()
+        idx = self.indices.dtype
+        si = s.cpu().numpy().astype(idx)
+        ti = t.cpu().numpy().astype(idx)
+        if 0 < m < self.batch:  # below SciPy's threshold for binary searches: pad
+            si = np.concatenate([si, np.full(self.batch - m, self._pad[0], idx)])
+            ti = np.concatenate([ti, np.full(self.batch - m, self._pad[1], idx)])
+        out = np.zeros(si.size, np.int8)
+        if m:
+            _csr_sample_values(self.n, self.indptr, self.indices, self.data, si, ti, out)
+        c = torch.from_numpy(out[:m]).to(device=s.device, dtype=torch.long)
+        return torch.where(c == 0, 3, c)
+
+
+def _csr_sample_values(n, indptr, indices, data, si, ti, out) -> None:
+    """``out[k] = D[si[k], ti[k]]`` (0 where absent) for a canonical CSR matrix ``D``.
+
+    SciPy's compiled routine behind ``D[rows, cols]``, called directly: the public indexing
+    path validates and converts its arguments (about 60% more time); it is the fallback."""
+    try:
+        from scipy.sparse import _sparsetools
+
+        _sparsetools.csr_sample_values(n, n, indptr, indices, data, si.size, si, ti, out)
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - other SciPy versions
+        d = sp.csr_matrix((data, indices, indptr), shape=(n, n))
+        out[:] = np.asarray(d[si, ti]).ravel()
 
 
 def pair_costs(csr: CSR, s: Tensor, t: Tensor, table: DistanceTable | None = None) -> Tensor:
@@ -306,7 +352,7 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
         return DistanceTable(csr, "dense")
     if n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
         return DistanceTable(csr, "bitmap")
-    return DistanceTable(csr, "keys")
+    return DistanceTable(csr, "csr")
 
 
 def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tensor):
@@ -360,15 +406,32 @@ def _close_pairs(
     )
     lengths = torch.where(n_active > 0, ends[(n_active - 1).clamp(min=0)], 0).tolist()
     out_x, out_y, out_c = [], [], []
-    for z, P in enumerate(lengths):
-        if P == 0:
-            break
-        xi = x_start_r[:P] + z
-        c = pair_costs(csr, pt_node[xi], y_node[:P], table)
+    batch = table.batch if table is not None else 0
+    pend_x, pend_y, pend_n, pending = [], [], [], 0
+
+    def flush():
+        xi, yi, yn = (torch.cat(a) if len(a) > 1 else a[0] for a in (pend_x, pend_y, pend_n))
+        c = pair_costs(csr, pt_node[xi], yn, table)
         near = (c < 3).nonzero().flatten()
         out_x.append(xi[near])
-        out_y.append(y_pt[near])
+        out_y.append(yi[near])
         out_c.append(c[near])
+        pend_x.clear()
+        pend_y.clear()
+        pend_n.clear()
+
+    for z, P in enumerate(lengths):  # rounds gathered into lookups of at least table.batch
+        if P == 0:
+            break
+        pend_x.append(x_start_r[:P] + z)
+        pend_y.append(y_pt[:P])
+        pend_n.append(y_node[:P])
+        pending += P
+        if pending >= batch:
+            flush()
+            pending = 0
+    if pend_x:
+        flush()
     xs, ys, cs = torch.cat(out_x), torch.cat(out_y), torch.cat(out_c)
     src = torch.where(xs < nS, xs, ys)
     snk = torch.where(xs < nS, ys, xs) - nS

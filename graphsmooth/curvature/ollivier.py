@@ -68,7 +68,9 @@ _KEEP_TABLE_BYTES = 256 * 2**20  # distance tables above this are rebuilt rather
 
 
 def _table_bytes(table) -> int:
-    x = getattr(table, "bits" if table.kind == "bitmap" else table.kind)
+    if table.kind == "csr":
+        return int(table.indptr.nbytes + table.indices.nbytes + table.data.nbytes)
+    x = table.bits if table.kind == "bitmap" else table.dense
     return int(x.numel() * x.element_size())
 
 
@@ -225,7 +227,11 @@ def _exact(
         twins = twin_classes(csr) if prep is None else prep.twin_classes()
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
-    for lo, hi in tqdm(_chunks(work, chunk_pairs), desc="ORC exact", disable=not verbose):
+    budget = chunk_pairs
+    if table is not None and table.batch and not return_plans:
+        # a sparse table answers in bulk only (see DistanceTable): chunks of a few lookup calls
+        budget = max(chunk_pairs, 3 * table.batch)
+    for lo, hi in tqdm(_chunks(work, budget), desc="ORC exact", disable=not verbose):
         w1, plans = exact_w1(
             csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table, twins=twins
         )

@@ -306,7 +306,7 @@ def test_false_twins_are_merged_exactly(seed, alpha):
         assert int(rep[x]) == want
 
 
-@pytest.mark.parametrize("kind", ["dense", "bitmap", "keys"])
+@pytest.mark.parametrize("kind", ["dense", "bitmap", "csr"])
 def test_distance_tables_equal_networkx(kind):
     # every kind of table gives the hop distance capped at 3, for every ordered pair
     from graphsmooth.curvature._exact import DistanceTable, pair_costs
@@ -326,9 +326,9 @@ def test_distance_tables_equal_networkx(kind):
     assert torch.equal(pair_costs(csr, s[close], t[close]), want[close])
 
 
-@pytest.mark.parametrize("kind", ["bitmap", "keys", None])
+@pytest.mark.parametrize("kind", ["bitmap", "csr", None])
 def test_exact_with_every_table_kind(kind, monkeypatch):
-    # big graphs take the bitmap / keys tables or per-pair tests: force each on a small graph
+    # big graphs take the bitmap / csr tables or per-pair tests: force each on a small graph
     import graphsmooth.curvature.ollivier as orc_module
     from graphsmooth.curvature._exact import DistanceTable
 
