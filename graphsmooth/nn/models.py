@@ -362,11 +362,36 @@ class GIN(_StackedGNN):
     """
 
     def make_conv(self, c_in, c_out, *, last):
-        return GINConv(
-            nn.Sequential(
-                nn.Linear(c_in, c_out), nn.BatchNorm1d(c_out), nn.ReLU(), nn.Linear(c_out, c_out)
-            )
+        mlp = nn.Sequential(
+            nn.Linear(c_in, c_out), nn.BatchNorm1d(c_out), nn.ReLU(), nn.Linear(c_out, c_out)
         )
+        # wide inputs (bag-of-words features): sum the projected features, not the raw ones
+        return _LinearFirstGINConv(mlp) if c_in > c_out else GINConv(mlp)
+
+
+class _LinearFirstGINConv(GINConv):
+    r""":class:`~torch_geometric.nn.GINConv` whose MLP starts with a linear layer
+    :math:`W h + b`, evaluated in the equivalent order
+
+    .. math::
+        W\Big((1+\epsilon) h_v + \sum_{u \in N(v)} h_u\Big) + b
+        = (1+\epsilon) W h_v + \sum_{u \in N(v)} W h_u + b,
+
+    so that the neighbour sum gathers ``out`` channels instead of ``in`` (3,703 -> 128 on
+    CiteSeer: the gather was 60% of an epoch). Same parameters (and ``state_dict``), same function
+    up to floating-point rounding."""
+
+    def forward(self, x, edge_index, size=None):
+        if not isinstance(x, Tensor):  # bipartite input: the plain order
+            return super().forward(x, edge_index, size)
+        lin = self.nn[0]
+        y = nn.functional.linear(x, lin.weight)
+        out = self.propagate(edge_index, x=(y, y), size=size) + (1 + self.eps) * y
+        if lin.bias is not None:
+            out = out + lin.bias
+        for layer in list(self.nn)[1:]:
+            out = layer(out)
+        return out
 
 
 @register_model("gat")

@@ -161,3 +161,31 @@ def test_graph_model_without_head_pools_node_logits(name):
     torch.testing.assert_close(graph(x, edge_index, batch), want, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="head"):
         build_model(name, task="graph", head="linear", **kw)
+
+
+def test_wide_input_gin_layer_equals_plain_ginconv():
+    # the linear-first evaluation of GIN's first layer (wide inputs) is the same function, with
+    # the same parameters and gradients, as PyG's GINConv
+    from torch_geometric.nn import GINConv
+
+    from graphsmooth.nn.models import _LinearFirstGINConv
+
+    torch.manual_seed(0)
+    x = torch.rand(30, 50) * (torch.rand(30, 50) < 0.1)
+    edge_index = torch.randint(0, 30, (2, 120))
+    model = build_model("gin", task="node", in_channels=50, out_channels=3, hidden=8, layers=2)
+    first = model.convs[0]
+    assert isinstance(first, _LinearFirstGINConv)
+    plain = GINConv(first.nn, train_eps=False)
+    for train in (True, False):
+        model.train(train)
+        plain.train(train)
+        a = first(x, edge_index)
+        b = plain(x, edge_index)
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+        ga = torch.autograd.grad(a.square().sum(), first.nn[0].weight)[0]
+        gb = torch.autograd.grad(b.square().sum(), first.nn[0].weight)[0]
+        torch.testing.assert_close(ga, gb, atol=1e-4, rtol=1e-4)
+    # narrow inputs keep PyG's layer
+    narrow = build_model("gin", task="graph", in_channels=4, out_channels=2, hidden=8, layers=2)
+    assert all(type(c) is GINConv for c in narrow.convs)
