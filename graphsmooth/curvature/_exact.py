@@ -210,12 +210,20 @@ def twin_classes(csr: CSR) -> Tensor | None:
     h[0] = csr.deg
     h[1].index_add_(0, csr.row, R[0][csr.col])
     h[2].index_add_(0, csr.row, R[1][csr.col])
-    _, inv = torch.unique(h, dim=1, return_inverse=True)
-    if int(inv.max()) + 1 == n:
+    # classes of equal columns of h: lexicographic order by three stable sorts (torch.unique
+    # with dim=1 compares columns one by one: several times slower)
+    order = torch.argsort(h[2], stable=True)
+    order = order[torch.argsort(h[1][order], stable=True)]
+    order = order[torch.argsort(h[0][order], stable=True)]
+    hs = h[:, order]
+    new = torch.ones(n, dtype=torch.bool, device=dev)
+    new[1:] = (hs[:, 1:] != hs[:, :-1]).any(0)
+    if bool(new.all()):
         return None
-    rep = torch.full((int(inv.max()) + 1,), n, dtype=torch.long, device=dev)
-    rep.scatter_reduce_(0, inv, torch.arange(n, device=dev), reduce="amin")
-    out = rep[inv]
+    # stable sorts: the first member of each class in sorted order is its smallest node
+    first = order[new]
+    out = torch.empty(n, dtype=torch.long, device=dev)
+    out[order] = first[torch.cumsum(new.long(), 0) - 1]
     out[csr.deg == 0] = torch.arange(n, device=dev)[csr.deg == 0]  # isolated: no edges anyway
     return out
 
