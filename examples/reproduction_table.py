@@ -2,7 +2,7 @@
 
     python examples/reproduction_table.py docs/reproduction_runs
 
-Rows: model x arm (none, BORF, LCP exact, LCP combinatorial); columns: datasets; cells: test
+Rows: model x arm (none, BORF, LCP exact, LCP combinatorial, the positional encodings); columns: datasets; cells: test
 accuracy mean ± 95% CI (t) with the number of trials. Uses the runner's own report functions.
 """
 
@@ -18,6 +18,8 @@ ARMS = {
     "borf": "BORF",
     'lcp [transforms=[{"lcp": {"method": "exact"}}]]': "LCP exact",
     'lcp [transforms=[{"lcp": {"method": "combinatorial"}}]]': "LCP comb.",
+    "rwpe": "RWPE (16)",
+    "lappe": "LapPE (8)",
 }
 
 
@@ -30,12 +32,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("root", help="folder holding one runner output folder per dataset")
     ap.add_argument(
-        "--pattern", default="reproduce_*", help="output folders to include (glob; ablations apart)"
+        "--pattern",
+        nargs="+",
+        default=["reproduce_*", "pe_*"],
+        help="output folders to include (globs; ablations apart)",
     )
     args = ap.parse_args()
     records = []
-    for path in sorted(Path(args.root).glob(f"{args.pattern}/results.jsonl")):
-        records += read_records(path)
+    for pattern in args.pattern:
+        for path in sorted(Path(args.root).glob(f"{pattern}/results.jsonl")):
+            records += read_records(path)
     stats = summarize(records, "test_acc")
     datasets = list(dict.fromkeys(s.dataset for s in stats))
     rows = list(dict.fromkeys(arm_of(s.method) for s in stats))
