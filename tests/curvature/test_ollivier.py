@@ -326,14 +326,20 @@ def test_distance_tables_equal_networkx(kind):
     assert torch.equal(pair_costs(csr, s[close], t[close]), want[close])
 
 
-@pytest.mark.parametrize("kind", ["bitmap", "csr", None])
+@pytest.mark.parametrize("kind", ["bitmap", "csr", "csr-bulk", None])
 def test_exact_with_every_table_kind(kind, monkeypatch):
-    # big graphs take the bitmap / csr tables or per-pair tests: force each on a small graph
+    # big graphs take the bitmap / csr tables or per-pair tests: force each on a small graph;
+    # "csr-bulk": a large minimum lookup batch, so that rounds are gathered into one padded call
     import graphsmooth.curvature.ollivier as orc_module
     from graphsmooth.curvature._exact import DistanceTable
 
     def forced(csr, budget):
-        return None if kind is None else DistanceTable(csr, kind)
+        if kind is None:
+            return None
+        table = DistanceTable(csr, kind.split("-")[0])
+        if kind == "csr-bulk":
+            table.batch = 50_000
+        return table
 
     G = nx.barabasi_albert_graph(60, 4, seed=3)
     G.add_edges_from(nx.complete_graph(range(50, 60)).edges())
