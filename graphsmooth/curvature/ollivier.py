@@ -303,7 +303,10 @@ def ollivier_ricci(
             hard-codes 0.1; smaller is more accurate but converges slowly). (default: ``0.1``)
         max_iter (int): Sinkhorn iterations. (default: ``2000``)
         tol (float): Sinkhorn tolerance on the L1 marginal error. (default: ``1e-6``)
-        chunk_pairs (int): transport variables per batch (memory knob). (default: ``4_000_000``)
+        chunk_pairs (int): transport variables per batch (memory knob). Graphs above 65,536
+            nodes look distances up in a sparse table that answers in bulk only, so their
+            batches hold at least ``0.3`` times its entries (:math:`\sim\sum_x \deg(x)^2`).
+            (default: ``4_000_000``)
         edges (torch.Tensor, optional): ``[2, K]`` edges of the graph (either orientation) to
             evaluate; the others get ``nan`` (and no plan). The cost is that of the ``K`` edges
             alone, whatever the size of the graph — BORF uses it for its incremental updates.
