@@ -122,8 +122,8 @@ def build_problems(
     off2 = torch.cumsum(dv, 0) - dv
     # common neighbours, located inside both parts
     ci, cw = common_neighbors(csr, u, v)
-    pos1 = _take(off1, ci) + csr.edge_ids(_take(u, ci), cw) - csr.rowptr[_take(u, ci)]
-    pos2 = _take(off2, ci) + csr.edge_ids(_take(v, ci), cw) - csr.rowptr[_take(v, ci)]
+    pos1 = _take(off1, ci) + csr.edge_ids(_take(u, ci), cw) - _take(csr.rowptr, _take(u, ci))
+    pos2 = _take(off2, ci) + csr.edge_ids(_take(v, ci), cw) - _take(csr.rowptr, _take(v, ci))
     is_common1 = torch.zeros(node1.numel(), dtype=torch.bool, device=dev)
     is_common1[pos1] = True
     keep2 = torch.ones(node2.numel(), dtype=torch.bool, device=dev)
@@ -175,7 +175,7 @@ def build_problems(
         # false twins x, x' (N(x) = N(x'), so not adjacent) lie on the same side of every edge
         # with the same net mass and the same distance to every other node: one point each
         cls = _take(twins, node)
-        special = (cls == _take(twins, u)[seg]) | (cls == _take(twins, v)[seg])
+        special = (cls == _take(_take(twins, u), seg)) | (cls == _take(_take(twins, v), seg))
         key = seg * csr.num_nodes + torch.where(special, node, cls)
         ukey, inv = torch.unique(key, return_inverse=True)
         r = torch.zeros(ukey.numel(), dtype=r.dtype, device=dev).index_add_(0, inv, r)
@@ -219,8 +219,8 @@ def twin_classes(csr: CSR) -> Tensor | None:
     # classes of equal columns of h: lexicographic order by three stable sorts (torch.unique
     # with dim=1 compares columns one by one: several times slower)
     order = torch.argsort(h[2], stable=True)
-    order = order[torch.argsort(h[1][order], stable=True)]
-    order = order[torch.argsort(h[0][order], stable=True)]
+    order = _take(order, torch.argsort(_take(h[1], order), stable=True))
+    order = _take(order, torch.argsort(_take(h[0], order), stable=True))
     hs = h[:, order]
     new = torch.ones(n, dtype=torch.bool, device=dev)
     new[1:] = (hs[:, 1:] != hs[:, :-1]).any(0)
@@ -409,9 +409,11 @@ def _close_pairs(
     # Y points of all edges, edges in rank order
     rep = torch.repeat_interleave(torch.arange(E, device=dev), nb_r)
     first = torch.cumsum(nb_r, 0) - nb_r
-    y_pt = _take(y_start, rank)[rep] + torch.arange(rep.numel(), device=dev) - _take(first, rep)
+    y_pt = (
+        _take(_take(y_start, rank), rep) + torch.arange(rep.numel(), device=dev) - _take(first, rep)
+    )
     y_node = _take(pt_node, y_pt)
-    x_start_r = _take(x_start, rank)[rep]  # X start of the edge of each Y point
+    x_start_r = _take(_take(x_start, rank), rep)  # X start of the edge of each Y point
     # active prefix per round: points of the edges with k > z
     k_sorted = _take(k, rank)
     ends = torch.cumsum(nb_r, 0)
@@ -427,9 +429,9 @@ def _close_pairs(
         xi, yi, yn = (torch.cat(a) if len(a) > 1 else a[0] for a in (pend_x, pend_y, pend_n))
         c = pair_costs(csr, _take(pt_node, xi), yn, table)
         near = (c < 3).nonzero().flatten()
-        out_x.append(xi[near])
-        out_y.append(yi[near])
-        out_c.append(c[near])
+        out_x.append(_take(xi, near))
+        out_y.append(_take(yi, near))
+        out_c.append(_take(c, near))
         pend_x.clear()
         pend_y.clear()
         pend_n.clear()
@@ -541,7 +543,7 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
     pe = _take(pr.src_edge, i)
     on = _take(small, pe).nonzero().flatten()  # integer gathers below: one mask scan, not five
     i_on, j_on, c_on = _take(i, on), _take(j, on), _take(c, on)
-    sw = swap[_take(pe, on)]
+    sw = _take(swap, _take(pe, on))
     big_pt = torch.where(sw, nS + j_on, i_on)
     z = torch.where(sw, _take(loc_s, i_on), _take(loc_t, j_on))
     pt_edge = torch.cat([pr.src_edge, pr.snk_edge])
@@ -572,10 +574,10 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
         sm = pt_small[pts]
         bp, spt = pts[~sm], pts[sm]
         W[ids] = solve_small(
-            slot[_take(pt_edge, bp)],
+            _take(slot, _take(pt_edge, bp)),
             _take(code, bp),
             _take(pt_mass, bp),
-            slot[_take(pt_edge, spt)],
+            _take(slot, _take(pt_edge, spt)),
             _take(pt_loc, spt),
             _take(pt_mass, spt),
             key,
@@ -623,9 +625,9 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
         # (gid, h0, h1) with three stable argsorts and cut where a key changes
         gid = edge
         order = torch.argsort(h[1], stable=True)
-        order = order[torch.argsort(h[0][order], stable=True)]
-        order = order[torch.argsort(_take(gid, order), stable=True)]
-        ks = torch.stack([_take(gid, order), h[0][order], h[1][order]])
+        order = _take(order, torch.argsort(_take(h[0], order), stable=True))
+        order = _take(order, torch.argsort(_take(gid, order), stable=True))
+        ks = torch.stack([_take(gid, order), _take(h[0], order), _take(h[1], order)])
         new = torch.ones(n_pts, dtype=torch.bool, device=dev)
         if n_pts > 1:
             new[1:] = (ks[:, 1:] != ks[:, :-1]).any(0)
