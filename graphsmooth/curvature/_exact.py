@@ -601,7 +601,8 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     new_s = torch.cumsum(keep_s.long(), 0) - 1
     new_t = torch.cumsum(keep_t.long(), 0) - 1
     i, j = _take(new_s, i), _take(new_t, j)
-    src_edge, a, snk_edge, b = src_edge[keep_s], a[keep_s], snk_edge[keep_t], b[keep_t]
+    ks, kt = keep_s.nonzero().flatten(), keep_t.nonzero().flatten()
+    src_edge, a, snk_edge, b = _take(src_edge, ks), _take(a, ks), _take(snk_edge, kt), _take(b, kt)
     nS, nT = src_edge.numel(), snk_edge.numel()
     gen = torch.Generator().manual_seed(20240521)
     # per hash: a random value for (cost 1, point), another for (cost 2, point), 0 for cost 3
@@ -614,7 +615,7 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
         h = torch.zeros(2, n, dtype=torch.long, device=dev)
         where = slot + other
         for r in range(2):
-            h[r].index_add_(0, idx, R[r][where])
+            h[r].index_add_(0, idx, _take(R[r], where))
         return h
 
     hs = hashes(i, nS + j, nS)
@@ -640,11 +641,12 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     gt, first_t = groups(snk_edge, ht, nT)
     a2 = torch.zeros(first_s.numel(), dtype=a.dtype, device=dev).index_add_(0, gs, a)
     b2 = torch.zeros(first_t.numel(), dtype=b.dtype, device=dev).index_add_(0, gt, b)
-    keep = (first_s[_take(gs, i)] == i) & (first_t[_take(gt, j)] == j)
+    keep = ((_take(first_s, _take(gs, i)) == i) & (_take(first_t, _take(gt, j)) == j)).nonzero()
+    keep = keep.flatten()
     return (
-        gs[i[keep]],
-        gt[j[keep]],
-        c[keep],
+        _take(gs, _take(i, keep)),
+        _take(gt, _take(j, keep)),
+        _take(c, keep),
         _take(src_edge, first_s),
         a2,
         _take(snk_edge, first_t),
