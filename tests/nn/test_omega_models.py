@@ -240,18 +240,9 @@ def test_input_dropout_zero_keeps_the_input_in_train_mode(cls, cached):
     x = torch.nn.functional.one_hot(torch.arange(40) % 7, 7).float()  # MUTAG-like node labels
     kw = {"heads": 4} if cls is OmegaGAT else {}
     for task in ("node", "graph"):
+        common = dict(task=task, in_channels=7, out_channels=2, hidden=8, layers=2, dropout=0.9)
         torch.manual_seed(0)
-        net = cls(
-            task=task,
-            in_channels=7,
-            out_channels=2,
-            hidden=8,
-            layers=2,
-            dropout=0.9,
-            input_dropout=0.0,
-            cached=cached,
-            **kw,
-        ).train()
+        net = cls(**common, input_dropout=0.0, cached=cached, **kw).train()
         assert net.input_dropout == 0.0 and net.dropout == 0.9
         with torch.no_grad():
             expected = torch.relu(x @ net.lin_open.weight.t() + net.lin_open.bias)
@@ -259,16 +250,7 @@ def test_input_dropout_zero_keeps_the_input_in_train_mode(cls, cached):
                 f0 = net.hidden_states(x, ei, all_layers=True)[0]
                 torch.testing.assert_close(f0, expected, rtol=0, atol=1e-6)
             assert not torch.equal(net(x, ei), net(x, ei))  # dropout after the opening layer
-        default = cls(
-            task=task,
-            in_channels=7,
-            out_channels=2,
-            hidden=8,
-            layers=2,
-            dropout=0.9,
-            cached=cached,
-            **kw,
-        ).train()
+        default = cls(**common, cached=cached, **kw).train()
         default.load_state_dict(net.state_dict())
         assert default.input_dropout == 0.9 and "input_dropout" not in repr(default)
         assert "input_dropout=0.0" in repr(net)
