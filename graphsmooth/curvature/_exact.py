@@ -271,8 +271,7 @@ class DistanceTable:
             self.dense = torch.from_numpy(d.reshape(-1)).to(dev)
             return
         # the pairs at distance exactly 2: A^2 without the diagonal and without the adjacent
-        # pairs (A^2 has them too where there are triangles); compiled sparse ops, no search.
-        # Value 2 for distance 1, 1 for distance 2, keyed by x N + y
+        # pairs (A^2 has them too where there are triangles); compiled sparse ops, no search
         a2.setdiag(0)
         a2 = a2 - a2.multiply(a)  # entries of A^2 are positive: exact cancellation
         a2.eliminate_zeros()
@@ -292,6 +291,7 @@ class DistanceTable:
             r = int(np.argmin(lens)) if d.nnz else 0
             self._pad = (r, int(self.indices[self.indptr[r]]) if d.nnz else 0)
             return
+        # bitmap: value 2 for distance 1, 1 for distance 2 in the 2-bit field of key x N + y
         a2 = a2.tocoo()
         k2 = torch.from_numpy(a2.row.astype(np.int64) * n + a2.col).to(dev)
         k1 = torch.from_numpy(row1.astype(np.int64) * n + col).to(dev)
