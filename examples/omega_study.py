@@ -71,6 +71,19 @@ def energies(h: torch.Tensor, edge_index: torch.Tensor) -> dict[str, float]:
     return {"energy": float(e), "rayleigh": float(e / norm) if norm > 0 else 0.0}
 
 
+def freeze_mixing(model: OmegaNet, layers: list[int]) -> None:
+    """Fix the channel-mixing matrices K_l of the given layers (0-based; -1: all) to the identity
+    and exclude them from training: those layers only diffuse, f <- ReLU((1 - omega) f + omega S f)."""
+    if not isinstance(model, OmegaNet) or model.task != "node":
+        raise ValueError("--freeze-mix needs an omega network for node classification")
+    idx = range(model.num_layers) if -1 in layers else layers
+    for i in idx:
+        w = model.mix[i].weight
+        with torch.no_grad():  # depth-scaled: K = I + alpha W; otherwise K = W
+            w.copy_(torch.zeros_like(w) if model.depth_scaling else torch.eye(w.size(0)))
+        w.requires_grad_(False)
+
+
 def _load(name: str):
     from torch_geometric.transforms import NormalizeFeatures
 
@@ -97,6 +110,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                         key += f"|p{args.patience}|ld{args.layer_dropout}|w{args.omega_init}"
                         key += "|nods" if args.no_depth_scaling else ""
                         key += f"|g{args.groups}" if args.groups else ""
+                        key += f"|fz{args.freeze_mix}" if args.freeze_mix else ""
                         if key in done:
                             continue
                         seed_everything(seed)
@@ -121,6 +135,8 @@ def cmd_train(args: argparse.Namespace) -> None:
                             dropout=args.dropout,
                             **opts,
                         )
+                        if args.freeze_mix:
+                            freeze_mixing(model, args.freeze_mix)
                         e0 = energies(last_hidden(model, data), data.edge_index)
                         split_cfg = argparse.Namespace(protocol=args.split)
                         masks = node_split(split_cfg, data, {"seed": seed, "split": split})
@@ -143,6 +159,7 @@ def cmd_train(args: argparse.Namespace) -> None:
                             "omega_init": args.omega_init,
                             "depth_scaling": not args.no_depth_scaling,
                             "optim_groups": json.loads(args.groups) if args.groups else None,
+                            "freeze_mix": args.freeze_mix,
                             "seed": seed,
                             "split": split,
                             **res,
@@ -176,6 +193,8 @@ def _read(paths) -> list[dict]:
             r["model"] += f" (layer dropout {r['layer_dropout']})"
         if r.get("omega_init") is not None:
             r["model"] += f" (omega init {r['omega_init']})"
+        if r.get("freeze_mix"):
+            r["model"] += f" (K fixed to I in layers {r['freeze_mix']})"
         if r.get("optim_groups"):
             r["model"] += f" (groups {json.dumps(r['optim_groups'], separators=(',', ':'))})"
     return rows
@@ -401,6 +420,13 @@ def main() -> None:
         "--groups",
         default=None,
         help='optimiser groups of the omega networks as JSON, e.g. \'{"mix": {"weight_decay": 0}}\'',
+    )
+    t.add_argument(
+        "--freeze-mix",
+        nargs="+",
+        type=int,
+        default=None,
+        help="layers (0-based, -1 all) whose K_l is fixed to the identity (not trained)",
     )
     t.add_argument("--lr", type=float, default=0.01)
     t.add_argument("--weight-decay", type=float, default=1e-5)
