@@ -54,13 +54,13 @@ def simple_pairs(edge_index, n):
 
 
 # ----------------------------------------------------------------------------- workers
-def work_ours(edge_index, n, alpha, method):
+def work_ours(edge_index, n, alpha, method, workers=1):
     import torch
 
     from graphsmooth.curvature import ollivier_ricci
 
     t = time.perf_counter()
-    res = ollivier_ricci(edge_index, n, alpha=alpha, method=method)
+    res = ollivier_ricci(edge_index, n, alpha=alpha, method=method, workers=workers)
     sec = time.perf_counter() - t
     _ = torch
     return sec, res.pair_curvature.numpy()
@@ -119,7 +119,7 @@ def worker(args) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (lim, lim))
     edge_index, n = load_graph(args.graph)
     if args.peer == "ours":
-        sec, vals = work_ours(edge_index, n, args.alpha, "exact")
+        sec, vals = work_ours(edge_index, n, args.alpha, "exact", args.workers)
     elif args.peer == "bounds":
         sec, vals = work_ours(edge_index, n, args.alpha, "bounds")
     elif args.peer == "grc":
@@ -133,11 +133,12 @@ def worker(args) -> None:
 
 
 # ----------------------------------------------------------------------------- parent
-def run_one(graph, peer, alpha, timeout, mem_gib, threads):
+def run_one(graph, peer, alpha, timeout, mem_gib, threads, workers=1):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "vals.npy")
         cmd = [sys.executable, __file__, "--worker", "--graph", graph, "--peer", peer]
         cmd += ["--alpha", str(alpha), "--out", out, "--threads", str(threads)]
+        cmd += ["--workers", str(workers)]
         if mem_gib:
             cmd += ["--mem-gib", str(mem_gib)]
         try:
@@ -165,6 +166,9 @@ def main() -> None:
     ap.add_argument("--peer-mem-gib", type=float, default=8.0, help="address-space cap of peers")
     ap.add_argument("--skip-peers-above", type=int, default=150_000, help="undirected edges")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for ours")
+    ap.add_argument(
+        "--workers", type=int, default=1, help="processes for ours (ollivier_ricci(workers=))"
+    )
     ap.add_argument("--bounds", action="store_true", help="also time method='bounds'")
     ap.add_argument("--jsonl", default="bench_curvature.jsonl")
     ap.add_argument("--lcp", nargs="*", default=[], help="graph datasets: time LCP on all graphs")
@@ -206,7 +210,9 @@ def main() -> None:
             times = []
             rec = None
             for _r in range(args.repeats):
-                rec, vals = run_one(graph, "ours", alpha, args.ours_timeout, 0, args.threads)
+                rec, vals = run_one(
+                    graph, "ours", alpha, args.ours_timeout, 0, args.threads, args.workers
+                )
                 if rec["status"] != "ok":
                     break
                 times.append(rec["seconds"])
@@ -221,6 +227,9 @@ def main() -> None:
                 "seconds_median": statistics.median(times) if times else None,
                 "seconds_all": times,
                 "peak_mib": rec.get("peak_mib"),
+                "children_peak_mib": rec.get("children_peak_mib"),
+                "threads": args.threads,
+                "workers": args.workers,
             }
             rows.append(ours)
             peers = list(args.peers) + (["bounds"] if args.bounds else [])

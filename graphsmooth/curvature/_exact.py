@@ -46,6 +46,7 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from torch import Tensor
 
 from graphsmooth.graph import CSR, common_neighbors, expand_neighbors
+from graphsmooth.graph.csr import fast_argsort, stable_argsort, unique_inverse
 from graphsmooth.graph.csr import take as _take
 
 __all__ = [
@@ -150,7 +151,7 @@ def build_problems(
     common_node = torch.cat(common_node)
     common_mass = torch.cat(common_mass)
     nz = common_mass > 0
-    order = torch.argsort(common_edge[nz], stable=True)
+    order = stable_argsort(common_edge[nz])
 
     # interleave the two parts edge by edge (N(u) first) without sorting: both are grouped by
     # edge already, so every item's place is its edge's offset plus its rank in the part
@@ -177,7 +178,7 @@ def build_problems(
         cls = _take(twins, node)
         special = (cls == _take(_take(twins, u), seg)) | (cls == _take(_take(twins, v), seg))
         key = seg * csr.num_nodes + torch.where(special, node, cls)
-        ukey, inv = torch.unique(key, return_inverse=True)
+        ukey, inv = unique_inverse(key)  # keys grouped by edge: nearly sorted
         r = torch.zeros(ukey.numel(), dtype=r.dtype, device=dev).index_add_(0, inv, r)
         seg, node = ukey // csr.num_nodes, ukey % csr.num_nodes
     src = r > 0
@@ -220,7 +221,7 @@ def twin_classes(csr: CSR) -> Tensor | None:
     # with dim=1 compares columns one by one: several times slower)
     order = torch.argsort(h[2], stable=True)
     order = _take(order, torch.argsort(_take(h[1], order), stable=True))
-    order = _take(order, torch.argsort(_take(h[0], order), stable=True))
+    order = _take(order, stable_argsort(_take(h[0], order)))
     hs = h[:, order]
     new = torch.ones(n, dtype=torch.bool, device=dev)
     new[1:] = (hs[:, 1:] != hs[:, :-1]).any(0)
@@ -404,7 +405,7 @@ def _close_pairs(
     x_start = torch.where(swap, start_s, nS + start_t)
     y_start = torch.where(swap, nS + start_t, start_s)
     pt_node = torch.cat([pr.src_node, pr.snk_node])
-    rank = torch.argsort(k, descending=True, stable=True)
+    rank = stable_argsort(k, descending=True)
     nb_r = _take(nb, rank)
     # Y points of all edges, edges in rank order
     rep = torch.repeat_interleave(torch.arange(E, device=dev), nb_r)
@@ -523,7 +524,7 @@ def solve_small(
 
 def _group_slices(group: Tensor) -> tuple[Tensor, dict[int, tuple[int, int]]]:
     """Stable order of items by ``group`` and the ``[lo, hi)`` range of each group value."""
-    order = torch.argsort(group, stable=True)
+    order = stable_argsort(group)
     keys, counts = torch.unique_consecutive(group[order], return_counts=True)
     ends = torch.cumsum(counts, 0).tolist()
     starts = [0] + ends[:-1]
@@ -622,19 +623,24 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
     ht = hashes(j, i, nT)
 
     def groups(edge, h, n_pts):
-        # group id: edge for merged edges, a unique id per point otherwise; then sort by
-        # (gid, h0, h1) with three stable argsorts and cut where a key changes
+        # sort by (edge, h0, h1) and cut where a key changes; any member of a class can stand
+        # for it (all have the same cost row)
         gid = edge
-        order = torch.argsort(h[1], stable=True)
-        order = _take(order, torch.argsort(_take(h[0], order), stable=True))
-        order = _take(order, torch.argsort(_take(gid, order), stable=True))
+        if n_pts == 0 or int(gid.max()) < 2**22:
+            # one sort of (gid, h0) packed in 62 bits; a tie in h0 with different h1 (odds
+            # 2^-40) at worst splits a class in two, which is harmless
+            order = fast_argsort((gid << 40) | h[0])
+        else:
+            order = torch.argsort(h[1], stable=True)
+            order = _take(order, torch.argsort(_take(h[0], order), stable=True))
+            order = _take(order, torch.argsort(_take(gid, order), stable=True))
         ks = torch.stack([_take(gid, order), _take(h[0], order), _take(h[1], order)])
         new = torch.ones(n_pts, dtype=torch.bool, device=dev)
         if n_pts > 1:
             new[1:] = (ks[:, 1:] != ks[:, :-1]).any(0)
         inv = torch.empty_like(order)
         inv[order] = torch.cumsum(new.long(), 0) - 1
-        first = order[new]  # sorting is stable: the first point of each group in index order
+        first = order[new]  # the representative of each class
         return inv, first
 
     gs, first_s = groups(src_edge, hs, nS)

@@ -79,7 +79,14 @@ def run_curvature(args: argparse.Namespace) -> int:
             edge_index, n = b.edge_index, b.num_nodes
         name = args.dataset
     t0 = time.perf_counter()
-    res = ollivier_ricci(edge_index, n, alpha=args.alpha, method=args.method, verbose=args.verbose)
+    res = ollivier_ricci(
+        edge_index,
+        n,
+        alpha=args.alpha,
+        method=args.method,
+        workers=args.workers,
+        verbose=args.verbose,
+    )
     seconds = time.perf_counter() - t0
     stats = {"graph": name, "nodes": n, "alpha": args.alpha, "method": args.method}
     stats.update(curvature_summary(res.pair_curvature))
@@ -123,5 +130,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="write a histogram PNG here")
     p.add_argument("--bins", type=int, default=50, help="histogram bins (default 50)")
     p.add_argument("--json", action="store_true", help="print one JSON line")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=-1,
+        help="processes for the exact method on large graphs (-1: every core; default -1)",
+    )
     p.add_argument("--verbose", action="store_true", help="progress bar")
     p.set_defaults(func=run_curvature)

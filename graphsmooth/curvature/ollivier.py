@@ -16,7 +16,11 @@ GraphRicciCurvature defaults to :math:`\alpha = 0.5`.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import math
+import multiprocessing as mp
+import os
+import sys
 import warnings
 import weakref
 from dataclasses import dataclass, field
@@ -28,6 +32,7 @@ from tqdm.auto import tqdm
 from graphsmooth.curvature._exact import alpha_fraction, distance_table, exact_w1, twin_classes
 from graphsmooth.curvature.bounds import pair_bounds
 from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
+from graphsmooth.graph.csr import stable_argsort
 
 __all__ = ["OllivierRicciResult", "TransportPlans", "ollivier_ricci"]
 
@@ -178,6 +183,45 @@ def _chunks(work: Tensor, budget: int) -> list[tuple[int, int]]:
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
+_JOB: tuple | None = None  # the chunked problem of a parallel call, inherited by forked workers
+_PARALLEL_MIN_WORK = (
+    20_000_000  # below this many transport variables a fork costs more than it saves
+)
+
+
+def _resolve_workers(workers: int) -> int:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers == 0 or workers < -1:
+        raise ValueError(f"workers must be a positive int or -1 (all cores), got {workers!r}")
+    if workers == -1:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not Linux
+            return max(1, os.cpu_count() or 1)
+    return workers
+
+
+def _can_fork() -> bool:
+    """Forked workers inherit the graph and its distance table without copying (Linux only:
+    macOS' fork is unsafe with its system libraries, Windows has none); a daemonic process (a
+    ``multiprocessing.Pool`` worker) may not have children."""
+    return (
+        sys.platform.startswith("linux")
+        and "fork" in mp.get_all_start_methods()
+        and not mp.current_process().daemon
+    )
+
+
+def _init_worker() -> None:
+    torch.set_num_threads(1)  # one process per core; intra-op threads would oversubscribe
+
+
+def _chunk_w1(bounds: tuple[int, int]):
+    csr, u, v, p, q, table, twins = _JOB
+    lo, hi = bounds
+    w1, _ = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, table=table, twins=twins)
+    return lo, hi, w1.numpy()
+
+
 def _exact(
     csr: CSR,
     pairs: Tensor,
@@ -188,12 +232,20 @@ def _exact(
     select: Tensor | None = None,
     _sorted: bool = False,
     prep: _Prepared | None = None,
+    workers: int = 1,
 ) -> tuple[Tensor, TransportPlans | None]:
     """Exact curvature of ``pairs`` (only of ``pairs[:, select]`` when given: ``nan`` elsewhere);
     plan entries refer to columns of ``pairs``."""
     if select is not None:
         kappa_sel, tp = _exact(
-            csr, pairs[:, select], alpha, return_plans, chunk_pairs, verbose, prep=prep
+            csr,
+            pairs[:, select],
+            alpha,
+            return_plans,
+            chunk_pairs,
+            verbose,
+            prep=prep,
+            workers=workers,
         )
         kappa = torch.full((pairs.size(1),), math.nan, dtype=torch.float64, device=pairs.device)
         kappa[select] = kappa_sel
@@ -204,9 +256,17 @@ def _exact(
     if pairs.size(1) > 1 and not return_plans and not _sorted:
         # chunks of edges with similar smaller degrees: the close-pair search of a chunk runs
         # as many rounds as its largest smaller side
-        order = torch.argsort(torch.minimum(deg[pairs[0]], deg[pairs[1]]), stable=True)
+        order = stable_argsort(torch.minimum(deg[pairs[0]], deg[pairs[1]]))
         kappa_o, _ = _exact(
-            csr, pairs[:, order], alpha, False, chunk_pairs, verbose, _sorted=True, prep=prep
+            csr,
+            pairs[:, order],
+            alpha,
+            False,
+            chunk_pairs,
+            verbose,
+            _sorted=True,
+            prep=prep,
+            workers=workers,
         )
         kappa = torch.empty_like(kappa_o)
         kappa[order] = kappa_o
@@ -231,7 +291,35 @@ def _exact(
     if table is not None and table.batch and not return_plans:
         # a sparse table answers in bulk only (see DistanceTable): chunks of a few lookup calls
         budget = max(chunk_pairs, 3 * table.batch)
-    for lo, hi in tqdm(_chunks(work, budget), desc="ORC exact", disable=not verbose):
+    chunks = _chunks(work, budget)
+    parallel = workers > 1 and not return_plans and u.device.type == "cpu"
+    parallel = parallel and int(work.sum()) >= _PARALLEL_MIN_WORK
+    if parallel and not _can_fork():
+        warnings.warn(
+            f"workers={workers}: forked worker processes are unavailable here (Linux only, and "
+            "not inside a daemonic process); running in this process",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        parallel = False
+    if parallel and len(chunks) < workers:  # small graph: one chunk per worker
+        chunks = _chunks(work, -(-int(work.sum()) // workers))
+    if parallel and len(chunks) > 1:
+        global _JOB
+        _JOB = (csr, u, v, p, q, table, twins)
+        try:
+            ctx = mp.get_context("fork")
+            nproc = min(workers, len(chunks))
+            with cf.ProcessPoolExecutor(nproc, mp_context=ctx, initializer=_init_worker) as ex:
+                futs = [ex.submit(_chunk_w1, c) for c in chunks]
+                done = cf.as_completed(futs)
+                for f in tqdm(done, total=len(futs), desc="ORC exact", disable=not verbose):
+                    lo, hi, w1 = f.result()
+                    out[lo:hi] = torch.from_numpy(w1)
+        finally:
+            _JOB = None
+        return 1.0 - out, None
+    for lo, hi in tqdm(chunks, desc="ORC exact", disable=not verbose):
         w1, plans = exact_w1(
             csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table, twins=twins
         )
@@ -266,6 +354,7 @@ def ollivier_ricci(
     tol: float = 1e-6,
     chunk_pairs: int = 4_000_000,
     edges: Tensor | None = None,
+    workers: int = 1,
     verbose: bool = False,
 ) -> OllivierRicciResult:
     r"""Ollivier-Ricci curvature :math:`\kappa_\alpha(u, v) = 1 - W_1(m_u^\alpha, m_v^\alpha)` of
@@ -311,6 +400,15 @@ def ollivier_ricci(
             evaluate; the others get ``nan`` (and no plan). The cost is that of the ``K`` edges
             alone, whatever the size of the graph — BORF uses it for its incremental updates.
             ``"exact"`` and ``"bounds"`` only. (default: ``None`` = every edge)
+        workers (int): processes for ``"exact"`` without plans: the batches are solved in
+            ``workers`` forked processes (Linux), which inherit the graph and its distance
+            table without copying; ``-1`` uses every core this process may run on. The
+            exact solver's own hot loops are single-threaded compiled routines (SciPy holds
+            the GIL), so processes, not threads, use a second core. Each worker runs one torch
+            thread. Problems under 20 M transport variables (Cora: 0.5 M) run here, where
+            a fork (about 15-30 ms) costs more than it saves. Elsewhere (not Linux, or inside a
+            daemonic process) the call runs here with a :class:`RuntimeWarning`.
+            (default: ``1``)
         verbose (bool): progress bar. (default: ``False``)
 
     Returns:
@@ -329,6 +427,7 @@ def ollivier_ricci(
         raise ValueError("return_plans=True needs method='exact'")
     if reg <= 0:
         raise ValueError(f"reg must be positive, got {reg}")
+    workers = _resolve_workers(workers)
     prep = _prepare(edge_index, num_nodes)
     n, csr, pairs = prep.n, prep.csr, prep.pairs
     column_pair = _columns_to_pairs(edge_index, pairs, n)
@@ -355,7 +454,15 @@ def ollivier_ricci(
     )
     if method == "exact":
         kappa, res.plans = _exact(
-            csr, pairs, alpha, return_plans, chunk_pairs, verbose, select, prep=prep
+            csr,
+            pairs,
+            alpha,
+            return_plans,
+            chunk_pairs,
+            verbose,
+            select,
+            prep=prep,
+            workers=workers,
         )
     elif method == "bounds":
         if select is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -21,6 +22,9 @@ __all__ = [
     "common_neighbors",
     "common_neighbor_counts",
     "take",
+    "stable_argsort",
+    "unique_inverse",
+    "fast_argsort",
 ]
 
 
@@ -30,6 +34,66 @@ def take(src: Tensor, index: Tensor) -> Tensor:
     Through :func:`torch.index_select`, which on CPU is 1.5-3x faster than advanced indexing
     (``src[index]``) for the gathers that dominate the vectorised graph code."""
     return torch.index_select(src, 0, index)
+
+
+_NP_SORT_MIN = 2048  # below this, torch's sort and NumPy's are equally fast
+
+
+def stable_argsort(x: Tensor, descending: bool = False) -> Tensor:
+    """``torch.argsort(x, stable=True, descending=descending)`` for a 1-D integer tensor.
+
+    On CPU it goes through NumPy where NumPy's stable sorts are much faster than torch's
+    (one thread, 150 k keys): a radix sort when the keys span fewer than :math:`2^{16}` values
+    (1.1 vs 5.0 ms), and timsort when the keys are nearly sorted, as the edge-grouped keys of
+    the curvature solver are (0.2 vs 4.9 ms). Other keys keep torch's sort (NumPy's timsort
+    is slower on random keys). Same result as torch in every case (a stable order is unique).
+    """
+    n = x.numel()
+    if x.device.type != "cpu" or x.dim() != 1 or n < _NP_SORT_MIN or x.is_floating_point():
+        return torch.argsort(x, stable=True, descending=descending)
+    if x.dtype == torch.bool:
+        x = x.to(torch.uint8)
+    xn = x.numpy()
+    lo, hi = int(xn.min()), int(xn.max())
+    span = hi - lo
+    if span < 2**16:
+        key = (hi - xn) if descending else (xn - lo)
+        key = key.astype(np.uint8 if span < 2**8 else np.uint16)
+    else:
+        # nearly sorted: few descents (ascending order wanted) or few ascents (descending)
+        steps = np.count_nonzero(xn[1:] > xn[:-1] if descending else xn[1:] < xn[:-1])
+        if 16 * steps > n or (descending and lo < -(2**62)):
+            return torch.argsort(x, stable=True, descending=descending)
+        key = -xn.astype(np.int64) if descending else xn
+    return torch.from_numpy(np.argsort(key, kind="stable"))
+
+
+def fast_argsort(x: Tensor) -> Tensor:
+    """An order that sorts the 1-D integer tensor ``x``, ties in any order.
+
+    :func:`stable_argsort` where NumPy's stable sorts are fast (small key range, nearly sorted
+    keys), else NumPy's introsort on CPU (2.8 vs 4.7 ms for torch's sort of 150 k random
+    40-bit keys, one thread)."""
+    if x.device.type != "cpu" or x.dim() != 1 or x.numel() < _NP_SORT_MIN or x.is_floating_point():
+        return torch.argsort(x)
+    xn = x.numpy()
+    span = int(xn.max()) - int(xn.min())
+    if span < 2**16 or 16 * np.count_nonzero(xn[1:] < xn[:-1]) <= xn.size:
+        return stable_argsort(x)
+    return torch.from_numpy(np.argsort(xn))
+
+
+def unique_inverse(x: Tensor) -> tuple[Tensor, Tensor]:
+    """``torch.unique(x, return_inverse=True)`` (sorted) for a 1-D integer tensor, through
+    :func:`fast_argsort`."""
+    order = fast_argsort(x)
+    xs = take(x, order)
+    new = torch.ones(x.numel(), dtype=torch.bool, device=x.device)
+    if x.numel() > 1:
+        torch.ne(xs[1:], xs[:-1], out=new[1:])
+    inv = torch.empty_like(order)
+    inv[order] = torch.cumsum(new, 0) - 1
+    return xs[new], inv
 
 
 @dataclass(eq=False)

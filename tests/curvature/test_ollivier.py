@@ -394,3 +394,37 @@ def test_kept_structures_are_released_with_their_tensor():
     del ei
     gc.collect()
     assert not orc_module._LAST  # no graph is held after its tensor is gone
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_worker_processes_give_the_same_curvature(monkeypatch, alpha):
+    import graphsmooth.curvature.ollivier as orc_module
+
+    G = nx.barabasi_albert_graph(300, 4, seed=3)
+    ei = to_edge_index(G)
+    ref = ollivier_ricci(ei, 300, alpha=alpha)
+    monkeypatch.setattr(orc_module, "_PARALLEL_MIN_WORK", 0)  # fork even for this small graph
+    calls = []
+    real = orc_module.exact_w1
+    monkeypatch.setattr(orc_module, "exact_w1", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # chunk_pairs small: many chunks shared by two forked workers
+    par = ollivier_ricci(ei.clone(), 300, alpha=alpha, workers=2, chunk_pairs=2_000)
+    assert torch.equal(par.pair_curvature, ref.pair_curvature)
+    assert not calls  # the chunks ran in the children, not here (the patch is not forked back)
+    one = ollivier_ricci(ei.clone(), 300, alpha=alpha, workers=2)  # one chunk: split in two
+    assert torch.equal(one.pair_curvature, ref.pair_curvature)
+    assert not calls
+
+
+def test_workers_argument(monkeypatch):
+    import graphsmooth.curvature.ollivier as orc_module
+
+    ei = to_edge_index(nx.cycle_graph(6))
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            ollivier_ricci(ei, 6, workers=bad)
+    monkeypatch.setattr(orc_module, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(orc_module, "_can_fork", lambda: False)
+    with pytest.warns(RuntimeWarning, match="forked worker processes are unavailable"):
+        res = ollivier_ricci(ei, 6, workers=2)
+    torch.testing.assert_close(res.pair_curvature, torch.zeros(6, dtype=torch.float64))

@@ -77,3 +77,33 @@ def test_weights_follow_canonical_order():
     csr = to_csr(ei, 3, torch.tensor([5.0, 7.0]))
     d = {tuple(e): w for e, w in zip(csr.edge_index.T.tolist(), csr.weight.tolist(), strict=True)}
     assert d == {(0, 1): 7.0, (1, 0): 7.0, (1, 2): 5.0, (2, 1): 5.0}
+
+
+@pytest.mark.parametrize("kind", ["small", "mid", "nearly_sorted", "random", "bool", "tiny"])
+def test_numpy_sorts_equal_torch(kind):
+    from graphsmooth.graph.csr import fast_argsort, stable_argsort, unique_inverse
+
+    g = torch.Generator().manual_seed(7)
+    n = 10 if kind == "tiny" else 20_000
+    x = {
+        "small": lambda: torch.randint(-3, 7, (n,), generator=g),
+        "mid": lambda: torch.randint(0, 40_000, (n,), generator=g),
+        "nearly_sorted": lambda: (
+            torch.randint(0, 10**9, (n,), generator=g).sort().values // 7 * 7
+            + torch.randint(0, 7, (n,), generator=g)
+        ),
+        "random": lambda: torch.randint(0, 2**40, (n,), generator=g),
+        "bool": lambda: torch.randint(0, 2, (n,), generator=g).bool(),
+        "tiny": lambda: torch.randint(0, 3, (n,), generator=g),
+    }[kind]()
+    for desc in (False, True):
+        assert torch.equal(
+            stable_argsort(x, descending=desc), torch.argsort(x, stable=True, descending=desc)
+        )
+    if kind != "bool":
+        o = fast_argsort(x)
+        assert torch.equal(x[o], torch.sort(x).values)
+        assert torch.equal(torch.sort(o).values, torch.arange(n))
+        u, inv = unique_inverse(x)
+        u2, inv2 = torch.unique(x, return_inverse=True)
+        assert torch.equal(u, u2) and torch.equal(inv, inv2)
