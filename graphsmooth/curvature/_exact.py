@@ -262,6 +262,31 @@ class DistanceTable:
         dev = csr.col.device
         rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
         a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
+        if kind == "csr":
+            # one compiled product gives both distances: with c > max degree, the off-diagonal
+            # entries of (A + cI)^2 = A^2 + 2cA + c^2 I are >= 2c exactly on the edges and in
+            # [1, 2c) exactly on the pairs at distance 2 (A^2 counts common neighbours)
+            c = int(csr.deg.max()) + 1 if col.size else 1
+            big = (c + 1) ** 2 + c >= 2**31  # entries up to c^2 + c: int64 above ~46,000
+            a = a.astype(np.int64) if big else a
+            m = a + sp.identity(n, dtype=a.dtype, format="csr") * c
+            d = m @ m
+            del m
+            d.setdiag(0)
+            d.eliminate_zeros()
+            d.sort_indices()  # canonical: sorted columns (a product has no duplicates)
+            idx = d.indices.dtype
+            self.indptr = d.indptr.astype(idx, copy=False)
+            self.indices = d.indices
+            self.data = (d.data < 2 * c).astype(np.int8) + np.int8(1)  # 1 adjacent, 2 else
+            del d
+            self.batch = self.indices.size // 10 + 1
+            # padding queries: a shortest non-empty row, its first column
+            lens = np.diff(self.indptr)
+            lens = np.where(lens > 0, lens, np.iinfo(lens.dtype).max)
+            r = int(np.argmin(lens)) if self.indices.size else 0
+            self._pad = (r, int(self.indices[self.indptr[r]]) if self.indices.size else 0)
+            return
         a2 = a @ a
         row1 = np.repeat(np.arange(n), np.diff(rp))
         if kind == "dense":
@@ -276,22 +301,6 @@ class DistanceTable:
         a2.setdiag(0)
         a2 = a2 - a2.multiply(a)  # entries of A^2 are positive: exact cancellation
         a2.eliminate_zeros()
-        if kind == "csr":
-            a2.data[:] = 2
-            d = (a2 + a).tocsr()  # disjoint supports: values 1 (adjacent) and 2
-            del a2
-            d.sum_duplicates()  # canonical: sorted columns, no duplicates
-            idx = d.indices.dtype
-            self.indptr = d.indptr.astype(idx, copy=False)
-            self.indices = d.indices
-            self.data = d.data.astype(np.int8)
-            self.batch = d.nnz // 10 + 1
-            # padding queries: a shortest non-empty row, its first column
-            lens = np.diff(self.indptr)
-            lens = np.where(lens > 0, lens, np.iinfo(lens.dtype).max)
-            r = int(np.argmin(lens)) if d.nnz else 0
-            self._pad = (r, int(self.indices[self.indptr[r]]) if d.nnz else 0)
-            return
         # bitmap: value 2 for distance 1, 1 for distance 2 in the 2-bit field of key x N + y
         a2 = a2.tocoo()
         k2 = torch.from_numpy(a2.row.astype(np.int64) * n + a2.col).to(dev)
@@ -323,6 +332,30 @@ class DistanceTable:
             _csr_sample_values(self.n, self.indptr, self.indices, self.data, si, ti, out)
         c = torch.from_numpy(out[:m]).to(device=s.device, dtype=torch.long)
         return torch.where(c == 0, 3, c)
+
+    def close(self, s: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+        """``(k, c)``: the positions ``k`` of the pairs ``(s[k], t[k])`` at distance 1 or 2 and
+        their distances ``c``. For the sparse table the queries stay in its index type
+        (``int32`` queries are not copied) and only the close pairs are widened to ``long``:
+        on hub-heavy graphs over 90% of the queries are far."""
+        if self.kind != "csr":
+            c = self.costs(s, t)
+            k = (c < 3).nonzero().flatten()
+            return k, _take(c, k)
+        m = s.numel()
+        idx = self.indices.dtype
+        si = s.cpu().numpy().astype(idx, copy=False)
+        ti = t.cpu().numpy().astype(idx, copy=False)
+        if 0 < m < self.batch:  # below SciPy's threshold for binary searches: pad
+            si = np.concatenate([si, np.full(self.batch - m, self._pad[0], idx)])
+            ti = np.concatenate([ti, np.full(self.batch - m, self._pad[1], idx)])
+        out = np.zeros(si.size, np.int8)
+        if m:
+            _csr_sample_values(self.n, self.indptr, self.indices, self.data, si, ti, out)
+        out = out[:m]
+        k = np.flatnonzero(out)  # 0 = absent = distance 3
+        dev = s.device
+        return torch.from_numpy(k).to(dev), torch.from_numpy(out[k].astype(np.int64)).to(dev)
 
 
 def _csr_sample_values(n, indptr, indices, data, si, ti, out) -> None:
@@ -405,6 +438,8 @@ def _close_pairs(
     x_start = torch.where(swap, start_s, nS + start_t)
     y_start = torch.where(swap, nS + start_t, start_s)
     pt_node = torch.cat([pr.src_node, pr.snk_node])
+    if table is not None and table.kind == "csr" and table.indices.dtype == np.int32:
+        pt_node = pt_node.to(torch.int32)  # the sparse table's index type: queries uncopied
     rank = stable_argsort(k, descending=True)
     nb_r = _take(nb, rank)
     # Y points of all edges, edges in rank order
@@ -414,7 +449,7 @@ def _close_pairs(
         _take(_take(y_start, rank), rep) + torch.arange(rep.numel(), device=dev) - _take(first, rep)
     )
     y_node = _take(pt_node, y_pt)
-    x_start_r = _take(_take(x_start, rank), rep)  # X start of the edge of each Y point
+    x_start_r = _take(_take(x_start, rank), rep).to(pt_node.dtype)  # X start of each Y's edge
     # active prefix per round: points of the edges with k > z
     k_sorted = _take(k, rank)
     ends = torch.cumsum(nb_r, 0)
@@ -424,30 +459,41 @@ def _close_pairs(
     lengths = torch.where(n_active > 0, ends[(n_active - 1).clamp(min=0)], 0).tolist()
     out_x, out_y, out_c = [], [], []
     batch = table.batch if table is not None else 0
-    pend_x, pend_y, pend_n, pending = [], [], [], 0
+    # pending rounds: only the query nodes are materialised; the (x, y) indices of the few
+    # close pairs are recovered from their position (round z, offset in the round's prefix)
+    pend_qx, pend_qy, pend_z, pend_len = [], [], [], []
 
     def flush():
-        xi, yi, yn = (torch.cat(a) if len(a) > 1 else a[0] for a in (pend_x, pend_y, pend_n))
-        c = pair_costs(csr, _take(pt_node, xi), yn, table)
-        near = (c < 3).nonzero().flatten()
-        out_x.append(_take(xi, near))
-        out_y.append(_take(yi, near))
-        out_c.append(_take(c, near))
-        pend_x.clear()
-        pend_y.clear()
-        pend_n.clear()
+        qx, qy = (torch.cat(a) if len(a) > 1 else a[0] for a in (pend_qx, pend_qy))
+        if table is not None:
+            near, c = table.close(qx, qy)
+        else:
+            c = pair_costs(csr, qx, qy, table)
+            near = (c < 3).nonzero().flatten()
+            c = _take(c, near)
+        lens = torch.tensor(pend_len, device=dev)
+        round_end = torch.cumsum(lens, 0)
+        r = torch.searchsorted(round_end, near, right=True)
+        pos = near - _take(round_end - lens, r)
+        out_x.append(_take(x_start_r, pos).long() + _take(torch.tensor(pend_z, device=dev), r))
+        out_y.append(_take(y_pt, pos))
+        out_c.append(c)
+        for a in (pend_qx, pend_qy, pend_z, pend_len):
+            a.clear()
 
+    pending = 0
     for z, P in enumerate(lengths):  # rounds gathered into lookups of at least table.batch
         if P == 0:
             break
-        pend_x.append(x_start_r[:P] + z)
-        pend_y.append(y_pt[:P])
-        pend_n.append(y_node[:P])
+        pend_qx.append(_take(pt_node, x_start_r[:P] + z))
+        pend_qy.append(y_node[:P])
+        pend_z.append(z)
+        pend_len.append(P)
         pending += P
         if pending >= batch:
             flush()
             pending = 0
-    if pend_x:
+    if pend_qx:
         flush()
     xs, ys, cs = torch.cat(out_x), torch.cat(out_y), torch.cat(out_c)
     src = torch.where(xs < nS, xs, ys)
