@@ -311,7 +311,9 @@ def _exact(
             ctx = mp.get_context("fork")
             nproc = min(workers, len(chunks))
             with cf.ProcessPoolExecutor(nproc, mp_context=ctx, initializer=_init_worker) as ex:
-                futs = [ex.submit(_chunk_w1, c) for c in chunks]
+                # the chunks of the largest small sides (the most rounds) first: a slow one
+                # started last would leave the other workers idle
+                futs = [ex.submit(_chunk_w1, c) for c in reversed(chunks)]
                 done = cf.as_completed(futs)
                 for f in tqdm(done, total=len(futs), desc="ORC exact", disable=not verbose):
                     lo, hi, w1 = f.result()
