@@ -184,9 +184,8 @@ def _chunks(work: Tensor, budget: int) -> list[tuple[int, int]]:
 
 
 _JOB: tuple | None = None  # the chunked problem of a parallel call, inherited by forked workers
-_PARALLEL_MIN_WORK = (
-    20_000_000  # below this many transport variables a fork costs more than it saves
-)
+# below this many transport variables a fork costs more than it saves (Cora: 0.5 M)
+_PARALLEL_MIN_WORK = 20_000_000
 
 
 def _resolve_workers(workers: int) -> int:
