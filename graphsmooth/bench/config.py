@@ -314,13 +314,30 @@ def expand(config) -> list[tuple[Any, dict]]:
     return _expand(config, "")
 
 
-def config_hash(point, trial: dict | None = None, length: int = 16) -> str:
-    """Stable hash of a sweep point's semantic fields (not name/output/device) and a trial."""
-    data = to_dict(point)
-    for k in NON_SEMANTIC:
+# Fields that only say WHICH trials a run has (each trial's dict names its own seed, split or
+# fold): left out of trial keys, so that a run extended with more seeds, splits or folds keeps
+# every trial it finished. The ``split`` sub-fields are listed separately.
+ENUMERATION = ("seeds", "trials")
+ENUMERATION_SPLIT = ("indices", "fold_indices")
+
+
+def trial_key(config: dict, trial: dict | None = None, length: int = 16) -> str:
+    """Stable hash of a resolved config (as a dict) and a trial: the identity of a trial.
+
+    Left out: where/how a run happens (:data:`NON_SEMANTIC`) and which trials the run
+    enumerates (:data:`ENUMERATION`, ``split.indices``, ``split.fold_indices``)."""
+    data = dict(config)
+    for k in NON_SEMANTIC + ENUMERATION:
         data.pop(k, None)
+    if isinstance(data.get("split"), dict):
+        data["split"] = {k: v for k, v in data["split"].items() if k not in ENUMERATION_SPLIT}
     payload = json.dumps({"config": data, "trial": trial or {}}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:length]
+
+
+def config_hash(point, trial: dict | None = None, length: int = 16) -> str:
+    """:func:`trial_key` of a sweep point (a config object)."""
+    return trial_key(to_dict(point), trial, length)
 
 
 def load_config(source: str | Path | dict, *, overrides: dict | None = None):

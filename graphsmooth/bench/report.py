@@ -47,6 +47,17 @@ class CellStats:
     ci95: float
 
 
+def record_key(record: dict) -> str:
+    """The trial key of a result record, recomputed from its stored config and trial dict (so
+    records written under an earlier key scheme, which hashed the seed list too, still count
+    as the trial they are); the stored ``key`` where the record has no config."""
+    from graphsmooth.bench.config import trial_key
+
+    if isinstance(record.get("config"), dict) and "trial" in record:
+        return trial_key(record["config"], record["trial"])
+    return record["key"]
+
+
 def read_records(path: str | Path) -> list[dict]:
     """Records of a results file (a directory or the JSONL path); a truncated last line (a run
     killed mid-write) is ignored. Sorted by enumeration order."""
@@ -214,9 +225,8 @@ def write_report(
     records = read_records(out_dir)
     if (out_dir / PLAN).is_file():  # only the trials of the config last run here, in its order
         position = {k: i for i, k in enumerate(json.loads((out_dir / PLAN).read_text()))}
-        records = sorted(
-            (r for r in records if r["key"] in position), key=lambda r: position[r["key"]]
-        )
+        records = [r for r in records if record_key(r) in position]
+        records.sort(key=lambda r: position[record_key(r)])
     if title is None and (out_dir / "config.yaml").is_file():
         import yaml
 

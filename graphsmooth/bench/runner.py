@@ -2,10 +2,13 @@
 execute -> append JSONL -> tables and plot.
 
 Trials are ``sweep points x task.trials(point)`` (seeds x splits). Each trial is identified by
-a hash of its sweep point's full resolved config (without name/output/device) and its trial
-dict; a finished trial is appended to ``<output>/results.jsonl`` immediately (write, flush,
-fsync), so a killed run loses at most the trials in flight, and a rerun of the same config
-skips every key already present. Failures are appended to ``errors.jsonl`` and retried on the
+a hash of its sweep point's full resolved config (without name/output/device, and without the
+fields that only enumerate trials: ``seeds``, ``trials``, ``split.indices``,
+``split.fold_indices``) and its trial dict, so a run extended with more seeds, splits or folds
+keeps the trials it finished (a record's key is recomputed from the config and trial it
+stores, which also covers records of earlier runners). A finished trial is appended to
+``<output>/results.jsonl`` immediately (write, flush, fsync), so a killed run loses at most the
+trials in flight, and a rerun of the same config skips every trial already present. Failures are appended to ``errors.jsonl`` and retried on the
 next run.
 
 Reproducibility: each trial seeds Python, NumPy and torch from its seed (see
@@ -34,7 +37,7 @@ from graphsmooth.bench.config import (
     to_dict,
 )
 from graphsmooth.bench.executors import Executor, make_executor
-from graphsmooth.bench.report import PLAN, RESULTS, read_records, write_report
+from graphsmooth.bench.report import PLAN, RESULTS, read_records, record_key, write_report
 from graphsmooth.bench.tasks import get_task
 
 __all__ = ["RunResult", "Trial", "execute_trial", "plan", "run"]
@@ -246,7 +249,7 @@ def run(
     (out / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
     (out / PLAN).write_text(json.dumps([t.key for t in trials]))
     results_path = out / RESULTS
-    done = {r["key"] for r in read_records(results_path)}
+    done = {record_key(r) for r in read_records(results_path)}
     pending = [t for t in trials if t.key not in done]
     skipped = len(trials) - len(pending)
     if max_trials is not None:

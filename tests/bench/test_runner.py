@@ -81,6 +81,38 @@ def test_max_trials_and_truncated_line(tmp_path):
     assert len(read_records(out)) == 8
 
 
+def test_more_seeds_keep_finished_trials_and_old_keys_count(tmp_path):
+    out = tmp_path / "out"
+    first = run(tiny_config(out, transforms=[]), verbose=False)
+    assert (first.total, first.ran) == (4, 4)
+    before = {(r["dataset"], r["trial"]["seed"]): r["metrics"] for r in read_records(out)}
+    # the same run extended to three seeds: only the new seed's trials run
+    more = run(tiny_config(out, transforms=[], seeds=[0, 1, 2]), verbose=False)
+    assert (more.total, more.skipped, more.ran) == (6, 4, 2)
+    records = read_records(out)
+    assert len(records) == 6
+    table = (out / "table.md").read_text()
+    assert "over 3 trials per cell" in table  # the old and the new records are tabulated
+    # the extended run's seed-2 trials equal those of a fresh run with seed 2 alone
+    fresh = run(tiny_config(tmp_path / "fresh", transforms=[], seeds=[2]), verbose=False)
+    assert fresh.ran == 2
+    new = {(r["dataset"], r["trial"]["seed"]): r["metrics"] for r in records}
+    for r in read_records(tmp_path / "fresh"):
+        a = {k: v for k, v in r["metrics"].items() if not k.endswith("_s")}
+        b = {k: v for k, v in new[(r["dataset"], 2)].items() if not k.endswith("_s")}
+        assert a == b
+    assert all(new[k] == v for k, v in before.items())
+    # a record written under an earlier key scheme (a different stored key) still counts
+    lines = (out / "results.jsonl").read_text().splitlines()
+    old = [json.loads(line) for line in lines]
+    for r in old:
+        r["key"] = "legacy-" + r["key"]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in old))
+    again = run(tiny_config(out, transforms=[], seeds=[0, 1, 2]), verbose=False)
+    assert (again.skipped, again.ran) == (6, 0)
+    assert "over 3 trials per cell" in (out / "table.md").read_text()
+
+
 def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     cfg = tiny_config(tmp_path / "killed", seeds=list(range(6)))
     cfg["training"] = {"max_epochs": 60, "patience": 60}
