@@ -319,18 +319,22 @@ class DistanceTable:
             return _take(self.dense, key).long()
         return 3 - ((_take(self.bits, key >> 5) >> ((key & 31) << 1)) & 3)
 
-    def _sample(self, s: Tensor, t: Tensor) -> Tensor:
+    def _lookup(self, s: Tensor, t: Tensor) -> np.ndarray:
+        """Sparse table: ``int8`` distances of the pairs, 0 where absent (distance 3)."""
         m = s.numel()
         idx = self.indices.dtype
-        si = s.cpu().numpy().astype(idx)
-        ti = t.cpu().numpy().astype(idx)
+        si = s.cpu().numpy().astype(idx, copy=False)  # int32 queries are not copied
+        ti = t.cpu().numpy().astype(idx, copy=False)
         if 0 < m < self.batch:  # below SciPy's threshold for binary searches: pad
             si = np.concatenate([si, np.full(self.batch - m, self._pad[0], idx)])
             ti = np.concatenate([ti, np.full(self.batch - m, self._pad[1], idx)])
         out = np.zeros(si.size, np.int8)
         if m:
             _csr_sample_values(self.n, self.indptr, self.indices, self.data, si, ti, out)
-        c = torch.from_numpy(out[:m]).to(device=s.device, dtype=torch.long)
+        return out[:m]
+
+    def _sample(self, s: Tensor, t: Tensor) -> Tensor:
+        c = torch.from_numpy(self._lookup(s, t)).to(device=s.device, dtype=torch.long)
         return torch.where(c == 0, 3, c)
 
     def close(self, s: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
@@ -342,17 +346,7 @@ class DistanceTable:
             c = self.costs(s, t)
             k = (c < 3).nonzero().flatten()
             return k, _take(c, k)
-        m = s.numel()
-        idx = self.indices.dtype
-        si = s.cpu().numpy().astype(idx, copy=False)
-        ti = t.cpu().numpy().astype(idx, copy=False)
-        if 0 < m < self.batch:  # below SciPy's threshold for binary searches: pad
-            si = np.concatenate([si, np.full(self.batch - m, self._pad[0], idx)])
-            ti = np.concatenate([ti, np.full(self.batch - m, self._pad[1], idx)])
-        out = np.zeros(si.size, np.int8)
-        if m:
-            _csr_sample_values(self.n, self.indptr, self.indices, self.data, si, ti, out)
-        out = out[:m]
+        out = self._lookup(s, t)
         k = np.flatnonzero(out)  # 0 = absent = distance 3
         dev = s.device
         return torch.from_numpy(k).to(dev), torch.from_numpy(out[k].astype(np.int64)).to(dev)
