@@ -27,7 +27,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.data.datapipes import functional_transform
 from torch_geometric.transforms import BaseTransform
 
-from graphsmooth.curvature.ollivier import ollivier_ricci
+from graphsmooth.curvature.ollivier import _resolve_workers, ollivier_ricci
 
 __all__ = ["LocalCurvatureProfile", "local_curvature_profile", "segment_stats"]
 
@@ -73,6 +73,7 @@ def local_curvature_profile(
     num_nodes: int | None = None,
     method: str = "exact",
     alpha: float = 0.0,
+    workers: int = 1,
 ) -> Tensor:
     r"""LCP features of every node: ``float64 [N, 5]`` (``method="exact"``) or ``[N, 2]``
     (``method="combinatorial"``: min of Jost-Liu lower bounds, max of upper bounds).
@@ -82,11 +83,17 @@ def local_curvature_profile(
         num_nodes (int, optional): number of nodes. (default: ``None``)
         method (str): ``"exact"`` or ``"combinatorial"``. (default: ``"exact"``)
         alpha (float): idleness of the random walk. (default: ``0.0``)
+        workers (int): processes for the exact curvature of a large graph
+            (:func:`~graphsmooth.curvature.ollivier_ricci`). (default: ``1``)
     """
     if method not in LCP_METHODS:
         raise ValueError(f"method must be one of {LCP_METHODS}, got {method!r}")
     res = ollivier_ricci(
-        edge_index, num_nodes, alpha=alpha, method="exact" if method == "exact" else "bounds"
+        edge_index,
+        num_nodes,
+        alpha=alpha,
+        method="exact" if method == "exact" else "bounds",
+        workers=workers,
     )
     n = res.num_nodes
     node = torch.cat([res.pairs[0], res.pairs[1]])
@@ -123,6 +130,8 @@ class LocalCurvatureProfile(BaseTransform):
         method (str): ``"exact"`` (5 features) or ``"combinatorial"`` (2 features: min of the
             Jost-Liu lower bounds, max of the upper bounds). (default: ``"exact"``)
         alpha (float): idleness of the random walk (the paper uses 0). (default: ``0.0``)
+        workers (int): processes for the exact curvature of large graphs (forked, Linux; the
+            values do not depend on it). (default: ``1``)
 
     The features are cast to ``data.x``'s dtype when concatenated (``float32`` when stored in a
     new attribute). Works as ``pre_transform`` of a TUDataset; for a list of graphs,
@@ -130,7 +139,11 @@ class LocalCurvatureProfile(BaseTransform):
     """
 
     def __init__(
-        self, attr_name: str | None = None, method: str = "exact", alpha: float = 0.0
+        self,
+        attr_name: str | None = None,
+        method: str = "exact",
+        alpha: float = 0.0,
+        workers: int = 1,
     ) -> None:
         if method not in LCP_METHODS:
             raise ValueError(
@@ -141,6 +154,8 @@ class LocalCurvatureProfile(BaseTransform):
         self.attr_name = attr_name
         self.method = method
         self.alpha = float(alpha)
+        _resolve_workers(workers)  # a bad value fails here, not at the first graph
+        self.workers = workers
 
     @property
     def num_features(self) -> int:
@@ -160,7 +175,9 @@ class LocalCurvatureProfile(BaseTransform):
     @torch.no_grad()
     def forward(self, data: Data) -> Data:
         assert data.edge_index is not None
-        lcp = local_curvature_profile(data.edge_index, data.num_nodes, self.method, self.alpha)
+        lcp = local_curvature_profile(
+            data.edge_index, data.num_nodes, self.method, self.alpha, self.workers
+        )
         return self._add(data, lcp)
 
     @torch.no_grad()
@@ -169,7 +186,9 @@ class LocalCurvatureProfile(BaseTransform):
         if not data_list:
             return []
         batch = Batch.from_data_list(data_list)
-        lcp = local_curvature_profile(batch.edge_index, batch.num_nodes, self.method, self.alpha)
+        lcp = local_curvature_profile(
+            batch.edge_index, batch.num_nodes, self.method, self.alpha, self.workers
+        )
         sizes = (batch.ptr[1:] - batch.ptr[:-1]).tolist()
         parts = torch.split(lcp, sizes)
         return [self._add(copy.copy(d), x) for d, x in zip(data_list, parts, strict=True)]

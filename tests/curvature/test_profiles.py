@@ -87,3 +87,18 @@ def test_transform_list_equals_per_graph():
         single = T(g.clone())
         assert torch.equal(single.x, b.x)
         assert g.x.shape[1] == 2  # inputs untouched
+
+
+def test_lcp_with_worker_processes(monkeypatch):
+    import graphsmooth.curvature.ollivier as orc_module
+
+    G = nx.barabasi_albert_graph(200, 3, seed=2)
+    ei = torch.tensor(list(G.edges())).t()
+    ei = torch.cat([ei, ei.flip(0)], 1)
+    data = Data(edge_index=ei, num_nodes=200)
+    want = LocalCurvatureProfile(attr_name="lcp")(data.clone()).lcp
+    monkeypatch.setattr(orc_module, "_PARALLEL_MIN_WORK", 0)  # fork for this small graph
+    got = LocalCurvatureProfile(attr_name="lcp", workers=2)(data.clone()).lcp
+    assert torch.equal(got, want)
+    with pytest.raises(ValueError, match="workers"):
+        LocalCurvatureProfile(workers=0)
