@@ -4,6 +4,8 @@
 
 Rows: model x arm (none, BORF, LCP exact, LCP combinatorial, the positional encodings); columns: datasets; cells: test
 accuracy mean ± 95% CI (t) with the number of trials. Uses the runner's own report functions.
+A second table gives the cost of each run folder: trials, summed trial wall and CPU time, and
+when its first and last trials finished.
 """
 
 from __future__ import annotations
@@ -39,9 +41,24 @@ def main() -> None:
     )
     args = ap.parse_args()
     records = []
+    cost = []
     for pattern in args.pattern:
         for path in sorted(Path(args.root).glob(f"{pattern}/results.jsonl")):
-            records += read_records(path)
+            recs = read_records(path)
+            records += recs
+            done = sorted(r.get("finished_at", "") for r in recs)
+            cost.append(
+                (
+                    path.parent.name,
+                    len(recs),
+                    sum(r.get("wall_s", 0.0) for r in recs),
+                    sum(r["cpu_s"] for r in recs if "cpu_s" in r)
+                    if any("cpu_s" in r for r in recs)
+                    else None,  # records before the runner stored CPU time
+                    done[0] if done else "",
+                    done[-1] if done else "",
+                )
+            )
     stats = summarize(records, "test_acc")
     datasets = list(dict.fromkeys(s.dataset for s in stats))
     rows = list(dict.fromkeys(arm_of(s.method) for s in stats))
@@ -55,6 +72,14 @@ def main() -> None:
             s = cell.get((row, d))
             cells.append("—" if s is None else f"{100 * s.mean:.1f} ± {100 * s.ci95:.1f} (n={s.n})")
         print(f"| {row[0]} | {row[1]} | " + " | ".join(cells) + " |")
+    print()
+    print(
+        "| run folder | trials | trial wall time (s) | trial CPU time (s) | first finished | last finished |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, n, wall, cpu, first, last in cost:
+        cpu_text = "not recorded" if cpu is None else f"{cpu:,.0f}"
+        print(f"| {name} | {n} | {wall:,.0f} | {cpu_text} | {first} | {last} |")
 
 
 if __name__ == "__main__":
