@@ -23,15 +23,19 @@ three placements of the same dropout and records, on the final weights:
   step averages the noise before the MLP), no dropout after it;
 - ``none``: no layer dropout (the setting tu.yaml uses);
 
-and the diagnostics: training-set accuracy in eval mode, and per layer the ratio of the
-eval-mode variance of each BatchNorm's input (all training graphs in one batch) to its running
-variance (mean over channels; 1 = no shift).
+(``--model gin``: the registry GIN of tu.yaml as it is, dropout 0.5 after every layer, as a
+control) and the diagnostics: training-set accuracy in eval mode, and per layer the ratio of the
+eval-mode variance of each BatchNorm's input (inside every GIN-style MLP; all training graphs
+in one batch) to its running variance (mean over channels; 1 = no shift), and the same ratio
+for train-mode inputs (dropout on, BatchNorm frozen).
 
 Command (docs/omega.md, "TU: the layer dropout")::
 
     OMP_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python examples/omega_tu_dropout.py \\
         --dataset MUTAG --model omega_gcn --variants post pre none \\
         --out docs/omega_runs/tu_dropout_position.jsonl
+    OMP_NUM_THREADS=1 PYTHONPATH=. nice -n 10 python examples/omega_tu_dropout.py \\
+        --dataset MUTAG --model gin --out docs/omega_runs/tu_dropout_position.jsonl
 """
 
 from __future__ import annotations
@@ -56,7 +60,9 @@ from graphsmooth.bench.tasks.classification import (
 
 def _config(dataset: str, model: str, layer_dropout: float | None):
     options = {"input_dropout": 0.0}
-    if layer_dropout is not None:
+    if model == "gin":  # tu.yaml's GIN: dropout 0.5 after every layer and in the head
+        options = {"pool": "sum"}
+    elif layer_dropout is not None:
         options["layer_dropout"] = layer_dropout
     spec = {"name": model, "hidden": 64, "layers": 4, "dropout": 0.5, "options": options}
     if model == "omega_gat":
@@ -92,7 +98,7 @@ def _diagnostics(model, graphs, train_idx) -> dict:
 
     batch = next(iter(DataLoader([graphs[i] for i in train_idx], batch_size=len(train_idx))))
     inputs = {}
-    bns = [m[1] for m in model.mix]
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm1d)]
     handles = [
         bn.register_forward_pre_hook(lambda m, a, i=i: inputs.__setitem__(i, a[0].detach()))
         for i, bn in enumerate(bns)
@@ -128,7 +134,7 @@ def _diagnostics(model, graphs, train_idx) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dataset", default="MUTAG")
-    ap.add_argument("--model", default="omega_gcn", choices=["omega_gcn", "omega_gat"])
+    ap.add_argument("--model", default="omega_gcn", choices=["omega_gcn", "omega_gat", "gin"])
     ap.add_argument("--variants", nargs="+", default=["post", "pre", "none"])
     ap.add_argument("--folds", nargs="+", type=int, default=list(range(10)))
     ap.add_argument("--p", type=float, default=None, help="layer dropout (default: p_L of 0.5)")
@@ -140,7 +146,8 @@ def main() -> None:
     done = set()
     if out.exists():
         done = {json.loads(s)["key"] for s in out.read_text().splitlines() if s.strip()}
-    for variant in args.variants:
+    variants = ["as_is"] if args.model == "gin" else args.variants
+    for variant in variants:
         for fold in args.folds:
             key = f"{args.dataset}|{args.model}|{variant}|p{args.p}|fold{fold}"
             if key in done:
@@ -161,7 +168,10 @@ def main() -> None:
                 for g in graphs:
                     g.x = _features(g)
             model = _build(config, "graph", graphs[0].x.size(1), num_classes)
-            p = 1.0 - 0.5**model.alpha if args.p is None else args.p
+            if args.model == "gin":
+                p = 0.5
+            else:
+                p = 1.0 - 0.5**model.alpha if args.p is None else args.p
             if variant == "pre":
                 _pre_dropout(model, p)
             t0 = time.process_time()
