@@ -65,10 +65,28 @@ class LocalExecutor(Executor):
             torch.set_num_threads(before)
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, parent: int | None = None) -> None:
     import torch
 
     torch.set_num_threads(threads)
+    if parent is not None:
+        _exit_with_parent(parent)
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """End this worker once its parent is gone (killed runner: SIGKILL, or SIGTERM, which
+    Python does not turn into a clean pool shutdown). Without this the workers are re-parented
+    and finish their current trial for nobody, holding the cores a resumed run needs."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="graphsmooth-parent-watch", daemon=True).start()
 
 
 class ProcessPoolExecutor(Executor):
@@ -89,7 +107,7 @@ class ProcessPoolExecutor(Executor):
             max_workers=workers,
             mp_context=mp.get_context(start_method),
             initializer=_init_worker,
-            initargs=(self.threads,),
+            initargs=(self.threads, os.getpid()),
         )
 
     def map_unordered(self, fn, payloads):

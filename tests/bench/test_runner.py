@@ -149,6 +149,58 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     ).read_text()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_pool_workers_exit_when_the_runner_is_killed(tmp_path):
+    cfg = tiny_config(tmp_path / "out", seeds=list(range(6)))
+    cfg["training"] = {"max_epochs": 400, "patience": 400}  # trials outlive the kill
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphsmooth.cli", "run", str(path), "--quiet", "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def children(pid):
+        out = []
+        for d in Path("/proc").iterdir():
+            try:
+                if (
+                    d.name.isdigit()
+                    and int((d / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid
+                ):
+                    out.append(int(d.name))
+            except (OSError, ValueError, IndexError):
+                pass
+        return out
+
+    deadline = time.time() + 120
+    workers = []
+    while time.time() < deadline and len(workers) < 2:  # two pool workers (+ resource tracker)
+        workers = [
+            c for c in children(proc.pid) if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()
+        ]
+        time.sleep(0.1)
+    assert len(workers) >= 2, "the pool did not start"
+    time.sleep(2.0)  # workers initialised and training
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 15
+    alive = workers
+    while time.time() < deadline and alive:
+        alive = [
+            w
+            for w in workers
+            if Path(f"/proc/{w}").exists()
+            and "spawn_main" in Path(f"/proc/{w}/cmdline").read_text()
+        ]
+        time.sleep(0.2)
+    assert not alive, f"orphaned workers still running: {alive}"
+
+
 def test_report_cli_regenerates(tmp_path):
     from graphsmooth.cli import main
 
