@@ -180,6 +180,7 @@ def main() -> None:
     ap.add_argument("--variants", nargs="+", default=["post", "pre", "none"])
     ap.add_argument("--folds", nargs="+", type=int, default=list(range(10)))
     ap.add_argument("--p", type=float, default=None, help="layer dropout (default: p_L of 0.5)")
+    ap.add_argument("--patience", type=int, default=50, help="early stopping (tu.yaml: 50)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
@@ -195,6 +196,7 @@ def main() -> None:
     for variant in variants:
         for fold in args.folds:
             key = f"{args.dataset}|{args.model}|{variant}|p{args.p}|fold{fold}"
+            key += f"|pat{args.patience}" if args.patience != 50 else ""
             if key in done:
                 continue
             # post (post_recal: the same, recalibration recorded): the network's own layer
@@ -231,7 +233,7 @@ def main() -> None:
                 lr=config.optim.lr,
                 weight_decay=config.optim.weight_decay,
                 max_epochs=config.training.max_epochs,
-                patience=config.training.patience,
+                patience=args.patience,
                 batch_size=config.training.batch_size,
                 eval_batch_size=config.training.eval_batch_size,
             )
@@ -243,6 +245,7 @@ def main() -> None:
                 "variant": variant,
                 "p": p if variant != "none" else 0.0,
                 "fold": fold,
+                "patience": args.patience,
                 **res,
                 **_diagnostics(model, graphs, torch.as_tensor(idx[0]).long().tolist()),
                 **(_recalibrated(model, graphs, idx) if variant.endswith("recal") else {}),
