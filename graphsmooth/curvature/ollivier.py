@@ -306,17 +306,25 @@ def _exact(
     if parallel and len(chunks) > 1:
         global _JOB
         _JOB = (csr, u, v, p, q, table, twins)
+        ctx = mp.get_context("fork")
+        ex = cf.ProcessPoolExecutor(
+            min(workers, len(chunks)), mp_context=ctx, initializer=_init_worker
+        )
         try:
-            ctx = mp.get_context("fork")
-            nproc = min(workers, len(chunks))
-            with cf.ProcessPoolExecutor(nproc, mp_context=ctx, initializer=_init_worker) as ex:
-                # the chunks of the largest small sides (the most rounds) first: a slow one
-                # started last would leave the other workers idle
-                futs = [ex.submit(_chunk_w1, c) for c in reversed(chunks)]
-                done = cf.as_completed(futs)
-                for f in tqdm(done, total=len(futs), desc="ORC exact", disable=not verbose):
-                    lo, hi, w1 = f.result()
-                    out[lo:hi] = torch.from_numpy(w1)
+            # the chunks of the largest small sides (the most rounds) first: a slow one
+            # started last would leave the other workers idle
+            futs = [ex.submit(_chunk_w1, c) for c in reversed(chunks)]
+            done = cf.as_completed(futs)
+            for f in tqdm(done, total=len(futs), desc="ORC exact", disable=not verbose):
+                lo, hi, w1 = f.result()
+                out[lo:hi] = torch.from_numpy(w1)
+        except BaseException:  # Ctrl-C or a failed batch: stop now, not after every batch
+            ex.shutdown(wait=False, cancel_futures=True)
+            for proc in list((getattr(ex, "_processes", None) or {}).values()):
+                proc.terminate()
+            raise
+        else:
+            ex.shutdown(wait=True)
         finally:
             _JOB = None
         return 1.0 - out, None

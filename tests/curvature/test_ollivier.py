@@ -428,3 +428,27 @@ def test_workers_argument(monkeypatch):
     with pytest.warns(RuntimeWarning, match="forked worker processes are unavailable"):
         res = ollivier_ricci(ei, 6, workers=2)
     torch.testing.assert_close(res.pair_curvature, torch.zeros(6, dtype=torch.float64))
+
+
+def test_a_failing_worker_batch_stops_the_call(monkeypatch):
+    import time
+
+    import graphsmooth.curvature.ollivier as orc_module
+
+    G = nx.barabasi_albert_graph(300, 4, seed=3)
+    ei = to_edge_index(G)
+    monkeypatch.setattr(orc_module, "_PARALLEL_MIN_WORK", 0)
+    real = orc_module.exact_w1
+
+    def flaky(csr, u, v, *a, **k):  # runs in the forked workers
+        whole = orc_module._JOB[1]
+        if torch.equal(u, whole[-u.numel() :]):  # the last batch, submitted first: fails
+            raise RuntimeError("boom")
+        time.sleep(30)  # the other batches would hold the call for minutes
+        return real(csr, u, v, *a, **k)
+
+    monkeypatch.setattr(orc_module, "exact_w1", flaky)
+    t = time.monotonic()
+    with pytest.raises(RuntimeError, match="boom"):
+        ollivier_ricci(ei, 300, workers=2, chunk_pairs=2_000)
+    assert time.monotonic() - t < 20  # not after every sleeping batch
