@@ -11,10 +11,12 @@ Laplacians have a zero row (networkx's convention).
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 
-from graphsmooth.graph.structure import check_edge_index
+from graphsmooth.graph.structure import check_edge_index, is_undirected
 
 __all__ = ["laplacian", "knn_graph", "dirichlet_energy"]
 
@@ -160,7 +162,10 @@ def dirichlet_energy(
     with :math:`\delta \equiv 1` for ``normalization=None`` (combinatorial Laplacian
     :math:`D - W`) and :math:`\delta_i = 1 + d_i` for ``"sym"`` (the Laplacian of the GCN operator
     :math:`I - \hat D^{-1/2} \hat A \hat D^{-1/2}`, as in Cai & Wang 2020 and Rusch et al. 2023).
-    Over-smoothing shows as this energy decaying to zero with depth. Self loops are ignored.
+    Over-smoothing shows as this energy decaying to zero with depth. Self loops are ignored. A
+    directed ``edge_index`` (an edge without its reverse, as in the geom-gcn Wikipedia graphs) is
+    symmetrised with a :class:`UserWarning` (reverse edges added, the two weights of an edge
+    averaged).
 
     Args:
         x (torch.Tensor): ``[N, C]`` features.
@@ -189,6 +194,18 @@ def dirichlet_energy(
         if edge_weight is None
         else edge_weight[keep].to(x.dtype)
     )
+    if not is_undirected(ei, n, w):
+        # one direction of an edge (or unequal weights) is no Laplacian's quadratic form: with
+        # "sym" the quotient E / |X|^2 could exceed 2. Use the symmetrisation (mean weight).
+        from torch_geometric.utils import to_undirected
+
+        warnings.warn(
+            "dirichlet_energy: edge_index is directed (some edge lacks its reverse, or the two "
+            "directions have different weights); using its symmetrisation",
+            UserWarning,
+            stacklevel=2,
+        )
+        ei, w = to_undirected(ei, w, n, reduce="mean")
     src, dst = ei[0], ei[1]
     if normalization == "sym":
         deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add_(0, dst, w) + 1.0

@@ -86,6 +86,20 @@ def test_dirichlet_energy_is_trace_xtlx():
     assert dirichlet_energy(ones, eic, normalization="sym").item() == pytest.approx(0.0)
 
 
+def test_dirichlet_energy_of_a_directed_edge_list_is_its_symmetrisation():
+    # one direction per edge (as in the geom-gcn Wikipedia graphs): the energy is that of the
+    # undirected graph, with a warning (before, half the edges and in-degrees only were used)
+    G = nx.gnp_random_graph(30, 0.2, seed=4)
+    ei, n = nx_to_edge_index(G)
+    one_way = ei[:, ei[0] < ei[1]]
+    x = torch.randn(n, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    for norm in (None, "sym"):
+        want = dirichlet_energy(x, ei, normalization=norm)
+        with pytest.warns(UserWarning, match="directed"):
+            got = dirichlet_energy(x, one_way, normalization=norm)
+        assert got.item() == pytest.approx(want.item())
+
+
 def test_conversions_roundtrip():
     G = nx.gnp_random_graph(12, 0.4, seed=2)
     G.add_node(12)
