@@ -225,8 +225,10 @@ def write_report(
     records = read_records(out_dir)
     if (out_dir / PLAN).is_file():  # only the trials of the config last run here, in its order
         position = {k: i for i, k in enumerate(json.loads((out_dir / PLAN).read_text()))}
-        records = [r for r in records if record_key(r) in position]
-        records.sort(key=lambda r: position[record_key(r)])
+        keyed = [(position.get(record_key(r)), r) for r in records]  # one hash per record
+        records = [
+            r for _, r in sorted((kr for kr in keyed if kr[0] is not None), key=lambda kr: kr[0])
+        ]
     if title is None and (out_dir / "config.yaml").is_file():
         import yaml
 

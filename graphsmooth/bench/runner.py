@@ -8,8 +8,8 @@ fields that only enumerate trials: ``seeds``, ``trials``, ``split.indices``,
 keeps the trials it finished (a record's key is recomputed from the config and trial it
 stores, which also covers records of earlier runners). A finished trial is appended to
 ``<output>/results.jsonl`` immediately (write, flush, fsync), so a killed run loses at most the
-trials in flight, and a rerun of the same config skips every trial already present. Failures are appended to ``errors.jsonl`` and retried on the
-next run.
+trials in flight, and a rerun of the same config skips every trial already present. Failures
+are appended to ``errors.jsonl`` and retried on the next run.
 
 Reproducibility: each trial seeds Python, NumPy and torch from its seed (see
 :func:`graphsmooth.bench.tasks.classification.seed_everything`), so the same config and seed
