@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 from torch_geometric.nn import GCNConv
-from torch_geometric.utils import to_torch_coo_tensor, to_torch_csr_tensor
+from torch_geometric.utils import spmm, to_torch_coo_tensor, to_torch_csr_tensor
 
 from graphsmooth.nn.conv import OmegaGATConv, OmegaGCNConv, dirichlet_energy, omega_mix
+from graphsmooth.nn.conv.omega import csr_linear, csr_matmul, csr_transpose
 
 
 @pytest.fixture(autouse=True)
@@ -236,3 +237,89 @@ def test_dirichlet_energy_matches_laplacian_traces(data):
     torch.testing.assert_close(dirichlet_energy(x, loops), dirichlet_energy(x, ei))
     with pytest.raises(ValueError, match="normalization"):
         dirichlet_energy(x, ei, normalization="rw")
+
+
+def _random_csr(m: int, n: int, nnz: int, seed: int, duplicates: bool = False):
+    """A random directed pattern (with repeated positions when ``duplicates``) as CSR + dense."""
+    gen = torch.Generator().manual_seed(seed)
+    row = torch.randint(0, m, (nnz,), generator=gen)
+    col = torch.randint(0, n, (nnz,), generator=gen)
+    if duplicates:
+        row, col = torch.cat([row, row[:5]]), torch.cat([col, col[:5]])
+    val = torch.rand(row.numel(), generator=gen, dtype=torch.float64)
+    dense = torch.zeros(m, n, dtype=torch.float64).index_put_((row, col), val, accumulate=True)
+    coo = torch.sparse_coo_tensor(torch.stack([row, col]), val, (m, n))
+    # a CSR with every stored entry (repeats kept): sort by row only, stably
+    order = torch.argsort(row, stable=True)
+    crow = torch.zeros(m + 1, dtype=torch.long)
+    crow[1:] = torch.cumsum(torch.bincount(row, minlength=m), 0)
+    csr = torch.sparse_csr_tensor(crow, col[order], val[order], (m, n))
+    return (coo.coalesce().to_sparse_csr() if not duplicates else csr), dense
+
+
+@pytest.mark.parametrize("duplicates", [False, True])
+def test_csr_transpose_matches_dense_and_permutation(duplicates):
+    a, dense = _random_csr(7, 5, 20, seed=1, duplicates=duplicates)
+    a_t, perm = csr_transpose(a)
+    assert a_t.shape == (5, 7) and a_t.layout == torch.sparse_csr
+    torch.testing.assert_close(a_t.to_dense(), dense.t())
+    assert torch.equal(a_t.values(), a.values()[perm])
+    assert torch.equal(torch.sort(perm).values, torch.arange(a.values().numel()))
+    # other values on the same pattern transpose by the same permutation
+    v = torch.arange(a.values().numel(), dtype=torch.float64)
+    b = torch.sparse_csr_tensor(a.crow_indices(), a.col_indices(), v, a.shape)
+    b_t = torch.sparse_csr_tensor(a_t.crow_indices(), a_t.col_indices(), v[perm], (5, 7))
+    torch.testing.assert_close(b_t.to_dense(), b.to_dense().t())
+    with pytest.raises(ValueError, match="CSR"):
+        csr_transpose(dense)
+
+
+def test_csr_matmul_equals_spmm_and_its_gradient_bitwise():
+    """Directed pattern (A != A^T): forward and gradient equal autograd through PyG's spmm to
+    the bit, and the dense A X / A^T G."""
+    a, dense = _random_csr(30, 30, 120, seed=2)
+    a = a.to(torch.float32)
+    a_t, _ = csr_transpose(a)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(30, 6, generator=gen, requires_grad=True)
+    g = torch.randn(30, 6, generator=gen)
+    ref = spmm(a, x, reduce="sum")
+    ref.backward(g)
+    ref_grad = x.grad.clone()
+    x.grad = None
+    out = csr_matmul(a, a_t, x)
+    out.backward(g)
+    assert torch.equal(out, ref) and torch.equal(x.grad, ref_grad)
+    torch.testing.assert_close(x.grad, dense.t().float() @ g)
+    w = a.values().clone().requires_grad_(True)
+    with pytest.raises(ValueError, match="constant"):
+        csr_matmul(torch.sparse_csr_tensor(a.crow_indices(), a.col_indices(), w, a.shape), a_t, x)
+
+
+@pytest.mark.parametrize("train_weight", [True, False])
+def test_csr_linear_equals_addmm_and_its_gradients_bitwise(train_weight):
+    a, _ = _random_csr(40, 25, 90, seed=4)
+    a = a.to(torch.float32)
+    a_t, perm = csr_transpose(a)
+    # dropout-like new values on the same pattern; the transpose pattern is reused
+    v = a.values() * (
+        torch.rand(a.values().numel(), generator=torch.Generator().manual_seed(5)) > 0.5
+    )
+    x = torch.sparse_csr_tensor(a.crow_indices(), a.col_indices(), v * 2.0, a.shape)
+    gen = torch.Generator().manual_seed(6)
+    w = torch.randn(8, 25, generator=gen).requires_grad_(train_weight)
+    b = torch.randn(8, generator=gen, requires_grad=True)
+    g = torch.randn(40, 8, generator=gen)
+    ref = torch.addmm(b, x, w.t())
+    ref.backward(g)
+    ref_w = w.grad.clone() if train_weight else None
+    ref_b = b.grad.clone()
+    w.grad, b.grad = None, None
+    out = csr_linear(x, (a_t.crow_indices(), a_t.col_indices(), perm), w, b)
+    out.backward(g)
+    assert torch.equal(out, ref) and torch.equal(b.grad, ref_b)
+    if train_weight:
+        assert torch.equal(w.grad, ref_w)
+        torch.testing.assert_close(w.grad, g.t() @ x.to_dense())
+    else:
+        assert w.grad is None

@@ -54,6 +54,9 @@ __all__ = [
     "OmegaGATConv",
     "OmegaGCNConv",
     "attention_graph",
+    "csr_linear",
+    "csr_matmul",
+    "csr_transpose",
     "dirichlet_energy",
     "gcn_operator",
     "omega_attention",
@@ -164,6 +167,104 @@ def gcn_operator(
     if is_torch_sparse_tensor(edge_index) and edge_index.layout == torch.sparse_coo:
         edge_index = edge_index.coalesce()  # gcn_norm's self-loop insertion needs sorted input
     return gcn_norm(edge_index, edge_weight, num_nodes, False, add_self_loops, dtype=dtype)
+
+
+def csr_transpose(a: Tensor) -> tuple[Tensor, Tensor]:
+    r"""The transpose of a ``torch.sparse_csr`` matrix as a CSR matrix, and the permutation of
+    the non-zeros: ``a_t.values() == a.values()[perm]``.
+
+    The non-zeros of :math:`\mathbf{A}^\top` are ordered by row and, within a row, by column
+    (the order PyTorch's own CSR transposition produces, so products with it are the same to the
+    bit); entries that repeat a position keep their order. ``perm`` lets a matrix with the same
+    pattern but other values (e.g. after dropout on the values) be transposed by one gather.
+
+    Args:
+        a (Tensor): A 2-D ``torch.sparse_csr`` matrix :math:`[M, N]`.
+
+    Returns:
+        ``(a_t, perm)``: the CSR matrix :math:`[N, M]` and the :math:`[\mathrm{nnz}]` permutation.
+    """
+    if a.layout != torch.sparse_csr or a.dim() != 2:
+        raise ValueError(f"csr_transpose: expected a 2-D sparse CSR matrix, got {a.layout}")
+    m, n = a.shape
+    crow, col = a.crow_indices(), a.col_indices()
+    row = torch.repeat_interleave(torch.arange(m, device=a.device), crow.diff())
+    perm = torch.argsort(col * m + row, stable=True)
+    t_crow = torch.zeros(n + 1, dtype=crow.dtype, device=a.device)
+    t_crow[1:] = torch.cumsum(torch.bincount(col, minlength=n), 0)
+    a_t = torch.sparse_csr_tensor(
+        t_crow, row[perm].to(col.dtype), a.values()[perm], (n, m), device=a.device
+    )
+    return a_t, perm
+
+
+class _CSRMatmul(torch.autograd.Function):
+    """``a @ x`` for a constant CSR ``a``; the backward multiplies by the given ``a_t``."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, a: Tensor, a_t: Tensor) -> Tensor:
+        ctx.a_t = a_t
+        return spmm(a, x, reduce="sum")
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        return spmm(ctx.a_t, grad, reduce="sum"), None, None
+
+
+def csr_matmul(a: Tensor, a_t: Tensor, x: Tensor) -> Tensor:
+    r""":math:`\mathbf{A}\mathbf{X}` for a constant ``torch.sparse_csr`` matrix :math:`\mathbf{A}`
+    whose transpose ``a_t`` (:func:`csr_transpose`) is known.
+
+    The same product as :func:`torch_geometric.utils.spmm` (``reduce="sum"``); the gradient
+    :math:`\mathbf{A}^\top \mathbf{G}` uses ``a_t`` instead of transposing :math:`\mathbf{A}`
+    (a sort of its non-zeros) in every backward pass. No gradient reaches the values of
+    :math:`\mathbf{A}`.
+    """
+    if a.values().requires_grad:
+        raise ValueError("csr_matmul: the matrix is a constant (its values require grad)")
+    return _CSRMatmul.apply(x, a, a_t)
+
+
+class _CSRLinear(torch.autograd.Function):
+    """``x @ weight.T + bias`` for a constant CSR ``x``; ``x_t`` = (crow, col, perm) of its
+    transpose, its values taken from ``x`` in the backward pass."""
+
+    @staticmethod
+    def forward(ctx, weight: Tensor, bias: Tensor, x: Tensor, x_t: tuple) -> Tensor:
+        ctx.x_values, ctx.x_t, ctx.x_shape = x.values(), x_t, x.shape
+        return torch.addmm(bias, x, weight.t())
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):
+        grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            crow, col, perm = ctx.x_t
+            n, f = ctx.x_shape
+            x_t = torch.sparse_csr_tensor(crow, col, ctx.x_values[perm], (f, n))
+            grad_w = torch.mm(x_t, grad).t()
+        if ctx.needs_input_grad[1]:
+            grad_b = grad.sum(0)
+        return grad_w, grad_b, None, None
+
+
+def csr_linear(
+    x: Tensor, x_t: tuple[Tensor, Tensor, Tensor], weight: Tensor, bias: Tensor
+) -> Tensor:
+    r""":math:`\mathbf{X}\mathbf{W}^\top + \mathbf{b}` for constant sparse CSR input features
+    :math:`\mathbf{X}` (e.g. bag-of-words, with dropout already applied to its values).
+
+    ``torch.addmm`` gives the same forward; its backward builds :math:`\mathbf{X}^\top` (a
+    sort of all non-zeros) in every pass. Here the pattern of :math:`\mathbf{X}^\top` is
+    computed once (``x_t = (crow, col, perm)`` from :func:`csr_transpose`) and only its values
+    are gathered, ``x.values()[perm]``: the gradients are the same to the bit.
+
+    Args:
+        x (Tensor): ``torch.sparse_csr`` features :math:`[N, F]` (no gradient).
+        x_t (tuple): ``(crow_indices, col_indices, perm)`` of :math:`\mathbf{X}^\top`.
+        weight (Tensor): :math:`[C, F]`.
+        bias (Tensor): :math:`[C]`.
+    """
+    return _CSRLinear.apply(weight, bias, x, x_t)
 
 
 def attention_graph(edge_index: Adj, num_nodes: int, add_self_loops: bool = True) -> Tensor:
