@@ -45,6 +45,7 @@ import torch
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from torch import Tensor
 
+from graphsmooth.curvature import _kernels
 from graphsmooth.graph import CSR, common_neighbors, expand_neighbors
 from graphsmooth.graph.csr import fast_argsort, stable_argsort, unique_inverse
 from graphsmooth.graph.csr import take as _take
@@ -432,6 +433,23 @@ def _close_pairs(
     x_start = torch.where(swap, start_s, nS + start_t)
     y_start = torch.where(swap, nS + start_t, start_s)
     pt_node = torch.cat([pr.src_node, pr.snk_node])
+    if table is not None and table.kind == "csr" and _kernels.have_kernel():
+        xs, ys, cs = _kernels.close_pairs_kernel(
+            table.indptr,
+            table.indices,
+            table.data,
+            table.n,
+            pt_node.cpu().numpy(),
+            x_start.cpu().numpy(),
+            k.cpu().numpy(),
+            y_start.cpu().numpy(),
+            nb.cpu().numpy(),
+        )
+        xs, ys = torch.from_numpy(xs).to(dev), torch.from_numpy(ys).to(dev)
+        cs = torch.from_numpy(cs.astype(np.int64)).to(dev)
+        src = torch.where(xs < nS, xs, ys)
+        snk = torch.where(xs < nS, ys, xs) - nS
+        return src, snk, cs
     if table is not None and table.kind == "csr" and table.indices.dtype == np.int32:
         pt_node = pt_node.to(torch.int32)  # the sparse table's index type: queries uncopied
     rank = stable_argsort(k, descending=True)
