@@ -29,7 +29,13 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from graphsmooth.curvature._exact import alpha_fraction, distance_table, exact_w1, twin_classes
+from graphsmooth.curvature._exact import (
+    alpha_fraction,
+    distance_table,
+    exact_w1,
+    twin_classes,
+    worth_merging,
+)
 from graphsmooth.curvature.bounds import pair_bounds
 from graphsmooth.graph import CSR, simple_undirected, to_csr, undirected_pairs
 from graphsmooth.graph.csr import stable_argsort
@@ -64,7 +70,8 @@ class _Prepared:
 
     def twin_classes(self):
         if not self.twins_done:
-            self.twins, self.twins_done = twin_classes(self.csr), True
+            self.twins = worth_merging(self.csr, twin_classes(self.csr))
+            self.twins_done = True
         return self.twins
 
 
@@ -283,7 +290,7 @@ def _exact(
         table = distance_table(csr, chunk_pairs) if prep is None else prep.table(chunk_pairs)
     twins = None
     if not return_plans:
-        twins = twin_classes(csr) if prep is None else prep.twin_classes()
+        twins = worth_merging(csr, twin_classes(csr)) if prep is None else prep.twin_classes()
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     budget = chunk_pairs
@@ -386,6 +393,10 @@ def ollivier_ricci(
       The cancelled problems of all edges form one maximum-closure / max-flow problem solved by a
       compiled routine in chunks (see :mod:`graphsmooth.curvature._exact`); exact in rational
       arithmetic up to the final division, for :math:`\alpha = p/q` with a small denominator.
+      On graphs above 65,536 nodes, with Numba installed (``pip install graphsmooth[fast]``),
+      the search for the pairs at distance 1 or 2 is one compiled loop
+      (:mod:`graphsmooth.curvature._kernels`; ``GRAPHSMOOTH_NO_NUMBA=1`` turns it off); the
+      values are the same either way.
     * ``"bounds"``: the Jost-Liu combinatorial bounds (:func:`jost_liu_bounds`);
       ``curvature`` is their midpoint, ``lower`` / ``upper`` the bounds.
     * ``"sinkhorn"``: batched log-domain entropic OT (``reg`` times the cost scale), an

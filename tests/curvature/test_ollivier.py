@@ -288,7 +288,7 @@ def _blow_up(G: nx.Graph, copies: dict[int, int]) -> nx.Graph:
 @pytest.mark.parametrize("alpha", [0.0, 0.5])
 def test_false_twins_are_merged_exactly(seed, alpha):
     # many false twins (also twins of edge endpoints): the merged problems must stay exact
-    from graphsmooth.curvature._exact import twin_classes
+    from graphsmooth.curvature._exact import twin_classes, worth_merging
 
     base = nx.gnp_random_graph(12, 0.3, seed=seed)
     rng = torch.Generator().manual_seed(seed)
@@ -299,11 +299,34 @@ def test_false_twins_are_merged_exactly(seed, alpha):
     _check_against_pot(G, alpha)
     # the classes are exactly the groups of equal open neighbourhoods
     ei, _, n = simple_undirected(to_edge_index(G), G.number_of_nodes())
-    rep = twin_classes(to_csr(ei, n, canonical=False))
+    csr = to_csr(ei, n, canonical=False)
+    rep = twin_classes(csr)
     assert rep is not None
+    assert worth_merging(csr, rep) is rep  # many twins: the solver above merged them
     for x in G.nodes():  # isolated nodes carry no edge and stay alone
         want = min(y for y in G.nodes() if set(G[y]) == set(G[x])) if G.degree(x) else x
         assert int(rep[x]) == want
+
+
+def test_twins_are_merged_only_where_they_hold_a_tenth_of_the_edge_ends():
+    from graphsmooth.curvature._exact import twin_classes, worth_merging
+
+    # a path 0-1-2-3-4-5 plus leaves: k leaves on node 0 are twins of each other (and of
+    # nothing else); share = (k leaf ends) / (2 * edges) = k / (28 + 2k): 0.06, 0.09, 0.11, 0.15
+    for k, merged in ((2, False), (3, False), (4, True), (6, True)):
+        G = nx.path_graph(10)
+        G.add_edges_from((0, 10 + i) for i in range(k))
+        G.add_edges_from([(2, 20), (20, 21), (21, 22), (22, 23), (23, 24)])
+        n = max(G.nodes()) + 1
+        G.add_nodes_from(range(n))
+        ei, _, n = simple_undirected(to_edge_index(G), n)
+        csr = to_csr(ei, n, canonical=False)
+        twins = twin_classes(csr)
+        in_class = torch.bincount(twins, minlength=n)[twins] > 1
+        share = float(csr.deg[in_class].sum() / csr.deg.sum())
+        assert (share >= 0.1) == merged, share
+        assert (worth_merging(csr, twins) is twins) == merged
+    assert worth_merging(csr, None) is None
 
 
 @pytest.mark.parametrize("kind", ["dense", "bitmap", "csr"])
