@@ -335,6 +335,13 @@ class DistanceTable:
         for k, val in ((k1, 2), (k2, 1)):
             self.bits.index_add_(0, k >> 5, torch.full_like(k, val) << ((k & 31) << 1))
 
+    def arrays(self) -> tuple:
+        """The table as NumPy arrays, as the compiled kernels take it
+        (:func:`graphsmooth.curvature._kernels.close_pairs_kernel`)."""
+        if self.kind == "csr":
+            return self.indptr, self.indices, self.data
+        return ((self.dense if self.kind == "dense" else self.bits).cpu().numpy(),)
+
     def costs(self, s: Tensor, t: Tensor) -> Tensor:
         if self.kind == "csr":
             return self._sample(s, t)
@@ -436,7 +443,13 @@ def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tens
 
 
 def _close_pairs(
-    csr: CSR, pr: Problems, cnt_s: Tensor, cnt_t: Tensor, start_t: Tensor, table
+    csr: CSR,
+    pr: Problems,
+    cnt_s: Tensor,
+    cnt_t: Tensor,
+    start_t: Tensor,
+    table,
+    compiled: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor]:
     r"""The (source, sink) pairs of every edge at distance 1 or 2, and their costs.
 
@@ -446,6 +459,9 @@ def _close_pairs(
     :math:`Y_e` for the edges with :math:`k_e > z`. Edges are ranked by decreasing
     :math:`k_e`, so the points tested in round :math:`z` are a prefix of one list.
     Returns ``(i, j, c)``: source index, sink index, cost in ``{1, 2}``.
+
+    With ``compiled`` (and Numba installed), one compiled loop over a distance table does the
+    same (:func:`graphsmooth.curvature._kernels.close_pairs_kernel`).
     """
     dev = cnt_s.device
     E = cnt_s.numel()
@@ -461,11 +477,10 @@ def _close_pairs(
     x_start = torch.where(swap, start_s, nS + start_t)
     y_start = torch.where(swap, nS + start_t, start_s)
     pt_node = torch.cat([pr.src_node, pr.snk_node])
-    if table is not None and table.kind == "csr" and _kernels.have_kernel():
+    if table is not None and compiled and _kernels.have_kernel():
         xs, ys, cs = _kernels.close_pairs_kernel(
-            table.indptr,
-            table.indices,
-            table.data,
+            table.kind,
+            table.arrays(),
             table.n,
             pt_node.cpu().numpy(),
             x_start.cpu().numpy(),
@@ -763,8 +778,12 @@ def exact_w1(
     table: DistanceTable | None = None,
     small_k: int = 5,
     twins: Tensor | None = None,
+    compiled: bool = False,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
+
+    ``compiled``: search the close pairs with the compiled kernel when Numba is installed
+    (worth its import on large problems; the values are the same).
 
     Returns:
         (w1, plans): ``float64 [E]`` and, with ``return_plans``, a dict of COO tensors
@@ -787,7 +806,7 @@ def exact_w1(
     else:
         # only pairs at distance 1 or 2 matter below: the profile codes start from "all 3",
         # twin hashes and closure arcs ignore cost 3
-        i, j, c = _close_pairs(csr, pr, cnt_s, cnt_t, start_t, table)
+        i, j, c = _close_pairs(csr, pr, cnt_s, cnt_t, start_t, table, compiled)
     W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
 
     kmin = torch.minimum(cnt_s, cnt_t)

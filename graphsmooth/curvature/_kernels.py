@@ -1,22 +1,21 @@
-r"""Optional compiled kernel (Numba) for the close-pair search of the exact solver.
+r"""Optional compiled kernels (Numba) for the close-pair search of the exact solver.
 
 The exact solver needs, for every edge, the (source, sink) pairs at hop distance 1 or 2; on
 hub-heavy graphs that is about :math:`\sum_{(u,v)} \deg u \deg v` pair tests (1.1 billion on a
 Barabasi-Albert graph with 200,000 nodes), almost all of them at distance 3. Without Numba the
-tests are SciPy row binary searches over queries materialised by torch (see
-:func:`graphsmooth.curvature._exact._close_pairs`). With Numba (``pip install
-graphsmooth[fast]``) one compiled loop walks the edges and, for each point :math:`x` of the
-smaller side, finds which points of the other side lie in the sorted row of :math:`x` in the
-distance table, choosing per point the cheaper of
+tests are gathers (byte / 2-bit tables) or SciPy row binary searches (sparse table) over query
+arrays materialised by torch (:func:`graphsmooth.curvature._exact._close_pairs`). With Numba
+(``pip install graphsmooth[fast]``) one compiled loop walks the edges and tests every point
+:math:`x` of the smaller side against the other side, without query arrays:
 
-* a binary search of every other-side node in the row of :math:`x`
-  (:math:`|Y| \log_2 r(x)` steps), or
-* one scan of the row of :math:`x` against a dense marker of the other side's nodes
-  (:math:`r(x)` steps, the marker set and cleared once per edge).
+* byte / 2-bit tables: one load per pair from the row of :math:`x` (which stays in cache);
+* sparse table: per point, the cheaper of a binary search of every other-side node in the
+  sorted row of :math:`x` (:math:`|Y| \log_2 r(x)` steps) or one scan of that row against a
+  dense marker of the other side's nodes (:math:`r(x)` steps; the marker is set and cleared
+  once per edge). SciPy's per-call :math:`O(\mathrm{nnz})` format check is gone too.
 
-No query array is materialised and SciPy's per-call :math:`O(\mathrm{nnz})` format check is
-gone. Results are identical to the fallback path (the same pairs, possibly in another order;
-the solver's outputs do not depend on the order).
+The pairs found are the same as without Numba (possibly in another order; the solver's outputs
+do not depend on the order).
 """
 
 from __future__ import annotations
@@ -26,12 +25,13 @@ import os
 
 import numpy as np
 
-__all__ = ["close_pairs_kernel", "have_kernel"]
+__all__ = ["close_pairs_kernel", "have_kernel", "warm_up"]
 
 
 @functools.lru_cache(maxsize=1)
 def _compiled():
-    """The compiled kernel, or ``None`` without Numba or with ``GRAPHSMOOTH_NO_NUMBA`` set."""
+    """The compiled kernels by table kind, or ``None`` without Numba or with
+    ``GRAPHSMOOTH_NO_NUMBA`` set."""
     if os.environ.get("GRAPHSMOOTH_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
@@ -40,8 +40,8 @@ def _compiled():
         return None
 
     @numba.njit(cache=True, nogil=True)
-    def kernel(indptr, indices, data, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x,
-               out_y, out_c, mark):  # fmt: skip
+    def csr_kernel(indptr, indices, data, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x,
+                   out_y, out_c, mark):  # fmt: skip
         # mark[node] = 1 + local index of node on the other side (0: not there)
         cap = out_x.size
         w = 0
@@ -105,7 +105,60 @@ def _compiled():
             e += 1
         return e, w
 
-    return kernel
+    @numba.njit(cache=True, nogil=True)
+    def dense_kernel(dense, n, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
+                     out_c):  # fmt: skip
+        # dense[x * n + y]: hop distance capped at 3 (one byte per ordered pair)
+        cap = out_x.size
+        w = 0
+        e = e_lo
+        while e < e_hi:
+            ke = k[e]
+            ne = nb[e]
+            if w + ke * ne > cap:
+                break
+            ys = y_start[e]
+            xs = x_start[e]
+            for a in range(ke):
+                row = pt_node[xs + a] * n
+                for b in range(ne):
+                    c = dense[row + pt_node[ys + b]]
+                    if c < 3:
+                        out_x[w] = xs + a
+                        out_y[w] = ys + b
+                        out_c[w] = c
+                        w += 1
+            e += 1
+        return e, w
+
+    @numba.njit(cache=True, nogil=True)
+    def bitmap_kernel(bits, n, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
+                      out_c):  # fmt: skip
+        # 2-bit field of key x * n + y in word key >> 5: 2 adjacent, 1 at distance 2, 0 else
+        cap = out_x.size
+        w = 0
+        e = e_lo
+        while e < e_hi:
+            ke = k[e]
+            ne = nb[e]
+            if w + ke * ne > cap:
+                break
+            ys = y_start[e]
+            xs = x_start[e]
+            for a in range(ke):
+                row = pt_node[xs + a] * n
+                for b in range(ne):
+                    key = row + pt_node[ys + b]
+                    f = (bits[key >> 5] >> ((key & 31) << 1)) & 3
+                    if f != 0:
+                        out_x[w] = xs + a
+                        out_y[w] = ys + b
+                        out_c[w] = 3 - f
+                        w += 1
+            e += 1
+        return e, w
+
+    return {"csr": csr_kernel, "dense": dense_kernel, "bitmap": bitmap_kernel}
 
 
 def have_kernel() -> bool:
@@ -114,9 +167,8 @@ def have_kernel() -> bool:
 
 
 def close_pairs_kernel(
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    data: np.ndarray,
+    kind: str,
+    table: tuple,
     n: int,
     pt_node: np.ndarray,
     x_start: np.ndarray,
@@ -128,17 +180,23 @@ def close_pairs_kernel(
     r"""The pairs ``(x, y)`` of points at distance 1 or 2 over all problems, compiled.
 
     Problem ``e`` pairs the points ``x_start[e] + 0..k[e]-1`` with ``y_start[e] + 0..nb[e]-1``
-    (indices into ``pt_node``, the node of every point; the nodes of one problem's second run
-    must be distinct, as the sources, or the sinks, of one edge are); the distance table is the canonical
-    CSR matrix ``(indptr, indices, data)`` of the pairs at distance 1 or 2 (values 1, 2).
-    Returns ``(x, y, c)``: point indices (``int64``) and distances (``int8``). ``capacity``
-    (tests) sizes the output buffers (default: a quarter of the tests); every buffer holds at
-    least one problem's tests.
+    (indices into ``pt_node``, the node of every point; for ``kind="csr"`` the nodes of one
+    problem's second run must be distinct, as the sources, or the sinks, of one edge are).
+    The distance table (see :class:`~graphsmooth.curvature._exact.DistanceTable`) is, by
+    ``kind``: ``"csr"``: ``(indptr, indices, data)``, the canonical CSR matrix of the pairs at
+    distance 1 or 2 (values 1, 2); ``"dense"``: ``(dense,)``, ``uint8 [n * n]`` distances
+    capped at 3; ``"bitmap"``: ``(bits,)``, ``int64`` words of 2-bit fields (2 adjacent,
+    1 at distance 2). Returns ``(x, y, c)``: point indices (``int64``) and distances (``int8``).
+    ``capacity`` (tests) sizes the output buffers (default: a quarter of the tests); every
+    buffer holds at least one problem's tests.
     """
-    kern = _compiled()
-    if kern is None:  # pragma: no cover - callers check have_kernel()
+    kerns = _compiled()
+    if kerns is None:  # pragma: no cover - callers check have_kernel()
         raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
-    idx = indices.dtype
+    if kind not in kerns:
+        raise ValueError(f"kind must be one of {sorted(kerns)}, got {kind!r}")
+    kern = kerns[kind]
+    idx = table[1].dtype if kind == "csr" else np.int64
     pt_node = np.ascontiguousarray(pt_node, dtype=idx)
     x_start = np.ascontiguousarray(x_start, dtype=np.int64)
     y_start = np.ascontiguousarray(y_start, dtype=np.int64)
@@ -146,9 +204,10 @@ def close_pairs_kernel(
     nb = np.ascontiguousarray(nb, dtype=np.int64)
     E = k.size
     tests = k * nb
-    mark = np.zeros(max(n, 1), dtype=np.int32)
-    # buffers sized for a fraction of the tests (most pairs are far), grown when an edge's
-    # tests may not fit
+    extra = (np.zeros(max(n, 1), dtype=np.int32),) if kind == "csr" else ()
+    head = table if kind == "csr" else (table[0], np.int64(n))
+    # buffers sized for a fraction of the tests (most pairs are far on hub-heavy graphs),
+    # grown when an edge's tests may not fit
     total = int(tests.sum())
     cap = capacity if capacity is not None else min(total, max(1 << 16, total // 4))
     cap = max(int(cap), int(tests.max()) if E else 0, 1)
@@ -158,16 +217,21 @@ def close_pairs_kernel(
         ox = np.empty(cap, np.int64)
         oy = np.empty(cap, np.int64)
         oc = np.empty(cap, np.int8)
-        e_next, w = kern(indptr, indices, data, pt_node, x_start, k, y_start, nb, e, E, ox, oy,
-                         oc, mark)  # fmt: skip
+        e, w = kern(*head, pt_node, x_start, k, y_start, nb, e, E, ox, oy, oc, *extra)
         trim = w < cap // 2  # do not keep a mostly empty buffer alive behind a view
         xs_out.append(ox[:w].copy() if trim else ox[:w])
         ys_out.append(oy[:w].copy() if trim else oy[:w])
         cs_out.append(oc[:w].copy() if trim else oc[:w])
-        e = e_next
     if not xs_out:
         z = np.empty(0, np.int64)
         return z, z, np.empty(0, np.int8)
     if len(xs_out) == 1:
         return xs_out[0], ys_out[0], cs_out[0]
     return np.concatenate(xs_out), np.concatenate(ys_out), np.concatenate(cs_out)
+
+
+def warm_up(kind: str, table: tuple, n: int) -> None:
+    """Compile the kernel for this table's types now (one empty problem): a parent process
+    compiles before forking workers, which then inherit the compiled code."""
+    one = np.zeros(1, np.int64)
+    close_pairs_kernel(kind, table, n, one, one, one, one, one)

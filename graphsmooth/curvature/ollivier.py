@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from graphsmooth.curvature import _kernels
 from graphsmooth.curvature._exact import (
     alpha_fraction,
     distance_table,
@@ -193,6 +194,7 @@ def _chunks(work: Tensor, budget: int) -> list[tuple[int, int]]:
 _JOB: tuple | None = None  # the chunked problem of a parallel call, inherited by forked workers
 # below this many transport variables a fork costs more than it saves (Cora: 0.5 M)
 _PARALLEL_MIN_WORK = 20_000_000
+_COMPILED_MIN_WORK = 20_000_000  # transport variables that repay importing Numba
 
 
 def _resolve_workers(workers: int) -> int:
@@ -222,9 +224,9 @@ def _init_worker() -> None:
 
 
 def _chunk_w1(bounds: tuple[int, int]):
-    csr, u, v, p, q, table, twins = _JOB
+    csr, u, v, p, q, table, twins, compiled = _JOB
     lo, hi = bounds
-    w1, _ = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, table=table, twins=twins)
+    w1, _ = exact_w1(csr, u[lo:hi], v[lo:hi], p, q, table=table, twins=twins, compiled=compiled)
     return lo, hi, w1.numpy()
 
 
@@ -291,6 +293,11 @@ def _exact(
     twins = None
     if not return_plans:
         twins = worth_merging(csr, twin_classes(csr)) if prep is None else prep.twin_classes()
+    # the compiled close-pair search (Numba, optional): always with the sparse table (its
+    # SciPy path is the slow one), else where the work repays importing Numba (~0.3 s)
+    total_work = int(work.sum())
+    compiled = table is not None and u.device.type == "cpu" and not return_plans
+    compiled = compiled and (table.kind == "csr" or total_work >= _COMPILED_MIN_WORK)
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     budget = chunk_pairs
@@ -312,7 +319,9 @@ def _exact(
         chunks = _chunks(work, -(-int(work.sum()) // workers))
     if parallel and len(chunks) > 1:
         global _JOB
-        _JOB = (csr, u, v, p, q, table, twins)
+        if compiled and _kernels.have_kernel():  # compile here once, not in every worker
+            _kernels.warm_up(table.kind, table.arrays(), table.n)
+        _JOB = (csr, u, v, p, q, table, twins, compiled)
         ctx = mp.get_context("fork")
         ex = cf.ProcessPoolExecutor(
             min(workers, len(chunks)), mp_context=ctx, initializer=_init_worker
@@ -337,7 +346,15 @@ def _exact(
         return 1.0 - out, None
     for lo, hi in tqdm(chunks, desc="ORC exact", disable=not verbose):
         w1, plans = exact_w1(
-            csr, u[lo:hi], v[lo:hi], p, q, return_plans=return_plans, table=table, twins=twins
+            csr,
+            u[lo:hi],
+            v[lo:hi],
+            p,
+            q,
+            return_plans=return_plans,
+            table=table,
+            twins=twins,
+            compiled=compiled,
         )
         out[lo:hi] = w1.to(out.device)
         if plans is not None:
