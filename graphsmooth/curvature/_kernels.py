@@ -106,35 +106,11 @@ def _compiled():
         return e, w
 
     @numba.njit(cache=True, nogil=True)
-    def dense_kernel(dense, n, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
-                     out_c):  # fmt: skip
-        # dense[x * n + y]: hop distance capped at 3 (one byte per ordered pair)
-        cap = out_x.size
-        w = 0
-        e = e_lo
-        while e < e_hi:
-            ke = k[e]
-            ne = nb[e]
-            if w + ke * ne > cap:
-                break
-            ys = y_start[e]
-            xs = x_start[e]
-            for a in range(ke):
-                row = pt_node[xs + a] * n
-                for b in range(ne):
-                    c = dense[row + pt_node[ys + b]]
-                    if c < 3:
-                        out_x[w] = xs + a
-                        out_y[w] = ys + b
-                        out_c[w] = c
-                        w += 1
-            e += 1
-        return e, w
-
-    @numba.njit(cache=True, nogil=True)
-    def bitmap_kernel(bits, n, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
-                      out_c):  # fmt: skip
-        # 2-bit field of key x * n + y in word key >> 5: 2 adjacent, 1 at distance 2, 0 else
+    def flat_kernel(arr, n, packed, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
+                    out_c):  # fmt: skip
+        # key x * n + y; packed=False: arr[key] is the distance capped at 3 (one byte per
+        # pair); packed=True: the 2-bit field of key in word key >> 5 (2 adjacent, 1 at
+        # distance 2, 0 else)
         cap = out_x.size
         w = 0
         e = e_lo
@@ -149,16 +125,19 @@ def _compiled():
                 row = pt_node[xs + a] * n
                 for b in range(ne):
                     key = row + pt_node[ys + b]
-                    f = (bits[key >> 5] >> ((key & 31) << 1)) & 3
-                    if f != 0:
+                    if packed:
+                        c = 3 - ((arr[key >> 5] >> ((key & 31) << 1)) & 3)
+                    else:
+                        c = arr[key]
+                    if c < 3:
                         out_x[w] = xs + a
                         out_y[w] = ys + b
-                        out_c[w] = 3 - f
+                        out_c[w] = c
                         w += 1
             e += 1
         return e, w
 
-    return {"csr": csr_kernel, "dense": dense_kernel, "bitmap": bitmap_kernel}
+    return {"csr": csr_kernel, "flat": flat_kernel}
 
 
 def have_kernel() -> bool:
@@ -193,9 +172,9 @@ def close_pairs_kernel(
     kerns = _compiled()
     if kerns is None:  # pragma: no cover - callers check have_kernel()
         raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
-    if kind not in kerns:
-        raise ValueError(f"kind must be one of {sorted(kerns)}, got {kind!r}")
-    kern = kerns[kind]
+    if kind not in ("csr", "dense", "bitmap"):
+        raise ValueError(f"kind must be 'csr', 'dense' or 'bitmap', got {kind!r}")
+    kern = kerns["csr" if kind == "csr" else "flat"]
     idx = table[1].dtype if kind == "csr" else np.int64
     pt_node = np.ascontiguousarray(pt_node, dtype=idx)
     x_start = np.ascontiguousarray(x_start, dtype=np.int64)
@@ -205,7 +184,7 @@ def close_pairs_kernel(
     E = k.size
     tests = k * nb
     extra = (np.zeros(max(n, 1), dtype=np.int32),) if kind == "csr" else ()
-    head = table if kind == "csr" else (table[0], np.int64(n))
+    head = table if kind == "csr" else (table[0], np.int64(n), kind == "bitmap")
     # buffers sized for a fraction of the tests (most pairs are far on hub-heavy graphs),
     # grown when an edge's tests may not fit
     total = int(tests.sum())
