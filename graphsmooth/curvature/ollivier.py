@@ -410,10 +410,10 @@ def ollivier_ricci(
       The cancelled problems of all edges form one maximum-closure / max-flow problem solved by a
       compiled routine in chunks (see :mod:`graphsmooth.curvature._exact`); exact in rational
       arithmetic up to the final division, for :math:`\alpha = p/q` with a small denominator.
-      On graphs above 65,536 nodes, with Numba installed (``pip install graphsmooth[fast]``),
-      the search for the pairs at distance 1 or 2 is one compiled loop
-      (:mod:`graphsmooth.curvature._kernels`; ``GRAPHSMOOTH_NO_NUMBA=1`` turns it off); the
-      values are the same either way.
+      With Numba installed (``pip install graphsmooth[fast]``), the search for the pairs at
+      distance 1 or 2 is one compiled loop (:mod:`graphsmooth.curvature._kernels`) on graphs
+      above 65,536 nodes and wherever the transport problems hold at least 20 M variables;
+      ``GRAPHSMOOTH_NO_NUMBA=1`` turns it off. The values are the same either way.
     * ``"bounds"``: the Jost-Liu combinatorial bounds (:func:`jost_liu_bounds`);
       ``curvature`` is their midpoint, ``lower`` / ``upper`` the bounds.
     * ``"sinkhorn"``: batched log-domain entropic OT (``reg`` times the cost scale), an
