@@ -335,9 +335,13 @@ def _exact(
                 lo, hi, w1 = f.result()
                 out[lo:hi] = torch.from_numpy(w1)
         except BaseException:  # Ctrl-C or a failed batch: stop now, not after every batch
+            # the worker processes first: shutdown() forgets them (`_processes = None`)
+            procs = list((getattr(ex, "_processes", None) or {}).values())
             ex.shutdown(wait=False, cancel_futures=True)
-            for proc in list((getattr(ex, "_processes", None) or {}).values()):
-                proc.terminate()
+            for proc in procs:  # SIGKILL: a worker busy in compiled code ignores nothing
+                proc.kill()
+            for proc in procs:
+                proc.join(timeout=5)
             raise
         else:
             ex.shutdown(wait=True)

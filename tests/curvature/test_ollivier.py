@@ -471,7 +471,12 @@ def test_a_failing_worker_batch_stops_the_call(monkeypatch):
         return real(csr, u, v, *a, **k)
 
     monkeypatch.setattr(orc_module, "exact_w1", flaky)
+    import multiprocessing as mp
+
     t = time.monotonic()
     with pytest.raises(RuntimeError, match="boom"):
         ollivier_ricci(ei, 300, workers=2, chunk_pairs=2_000)
     assert time.monotonic() - t < 20  # not after every sleeping batch
+    # and no worker is left behind (a sleeping one would live on for 30 s per batch, or block
+    # for ever on a queue lock held by a killed sibling)
+    assert mp.active_children() == []
