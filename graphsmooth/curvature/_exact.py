@@ -65,6 +65,8 @@ __all__ = [
 _INT32_MAX = 2**31 - 1
 _INF = 2**30  # "infinite" arc capacity; every problem's total flow stays below it
 _MIN_LOOKUP = 1 << 20  # pair tests gathered per lookup call (rounds of the close-pair search)
+_MERGE_RATIO = 6.0  # compiled flow: merge equal points only where pairs > this x points (A/B)
+_FLOW_KERNEL = True  # with `compiled`: the compiled per-problem max-flow (False: SciPy's; A/B)
 
 
 def alpha_fraction(alpha: float, max_scale: int) -> tuple[int, int]:
@@ -693,24 +695,40 @@ def _solve_small_all(pr, cnt_s, cnt_t, start_t, i, j, c, small, W) -> None:
         )
 
 
-def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
+def _restrict(i, j, c, src_edge, a, snk_edge, b, on):
+    """The pairs ``(i, j, c)`` and the points (sources ``src_edge, a``, sinks ``snk_edge, b``)
+    of the edges with ``on``, renumbered (same order)."""
+    keep_s, keep_t = _take(on, src_edge), _take(on, snk_edge)
+    kp = _take(keep_s, i).nonzero().flatten()
+    i = _take(torch.cumsum(keep_s.long(), 0) - 1, _take(i, kp))
+    j = _take(torch.cumsum(keep_t.long(), 0) - 1, _take(j, kp))
+    ks, kt = keep_s.nonzero().flatten(), keep_t.nonzero().flatten()
+    return i, j, _take(c, kp), _take(src_edge, ks), _take(a, ks), _take(snk_edge, kt), _take(b, kt)
+
+
+def _concat_parts(parts):
+    """Concatenate ``(i, j, c, src_edge, a, snk_edge, b)`` records of disjoint edge sets."""
+    if len(parts) == 1:
+        return parts[0]
+    out = [[] for _ in range(7)]
+    ns = nt = 0
+    for i, j, c, se, a, te, b in parts:
+        for k, x in enumerate((i + ns, j + nt, c, se, a, te, b)):
+            out[k].append(x)
+        ns, nt = ns + se.numel(), nt + te.numel()
+    return tuple(torch.cat(x) for x in out)
+
+
+def _merge_twins(i, j, c, src_edge, a, snk_edge, b):
     r"""Merge the sources (sinks) of an edge whose cost rows (columns) are identical.
 
     Such points are interchangeable in the transport problem (and in its closure network), so
     one node carrying their summed mass gives the same :math:`W_1`. Rows are compared through
     two independent random 40-bit linear hashes of their entries with cost 1 and 2 (cost 3 adds
     nothing); a false merge needs both to collide (probability about :math:`2^{-80}` per pair).
-    Only the points of edges with ``on`` are kept (and merged). Returns the reduced
-    ``i, j, c, src_edge, a, snk_edge, b``.
+    Returns the reduced ``i, j, c, src_edge, a, snk_edge, b``.
     """
     dev = c.device
-    # only the points of the merged edges take part (the pairs are already restricted to them)
-    keep_s, keep_t = _take(on, src_edge), _take(on, snk_edge)
-    new_s = torch.cumsum(keep_s.long(), 0) - 1
-    new_t = torch.cumsum(keep_t.long(), 0) - 1
-    i, j = _take(new_s, i), _take(new_t, j)
-    ks, kt = keep_s.nonzero().flatten(), keep_t.nonzero().flatten()
-    src_edge, a, snk_edge, b = _take(src_edge, ks), _take(a, ks), _take(snk_edge, kt), _take(b, kt)
     nS, nT = src_edge.numel(), snk_edge.numel()
     gen = torch.Generator().manual_seed(20240521)
     # per hash: a random value for (cost 1, point), another for (cost 2, point), 0 for cost 3
@@ -734,9 +752,10 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b, on):
         # for it (all have the same cost row)
         gid = edge
         if n_pts == 0 or int(gid.max()) < 2**22:
-            # one sort of (gid, h0) packed in 62 bits; a tie in h0 with different h1 (odds
-            # 2^-40) at worst splits a class in two, which is harmless
-            order = fast_argsort((gid << 40) | h[0])
+            # one sort of (gid, low 40 bits of h0) packed in 62 bits (h0 is a sum of 40-bit
+            # values: its high bits would spill into gid); a tie in the key with different h0
+            # or h1 (odds 2^-40) at worst splits a class in two, which is harmless
+            order = fast_argsort((gid << 40) | (h[0] & (2**40 - 1)))
         else:
             order = torch.argsort(h[1], stable=True)
             order = _take(order, torch.argsort(_take(h[0], order), stable=True))
@@ -817,13 +836,33 @@ def exact_w1(
 
     src_edge, a_t, b_t, snk_edge = pr.src_edge, pr.src_mass, pr.snk_mass, pr.snk_edge
     if not return_plans:
-        keep = flow_edges[_take(src_edge, i)]  # the max-flow only needs the pairs of its edges
-        i, j, c = i[keep], j[keep], c[keep]
-        # merge interchangeable points (same edge, same side, same costs to the other side)
-        i, j, c, src_edge, a_t, snk_edge, b_t = _merge_twins(
-            i, j, c, src_edge, a_t, snk_edge, b_t, flow_edges
-        )
+        flow_kernel = compiled and _FLOW_KERNEL and _kernels.have_kernel()
+        # merge interchangeable points (same edge, same side, same costs to the other side):
+        # for SciPy's max-flow on all flow edges; the compiled per-problem max-flow is faster
+        # without merging except where the pairs are dense (hubs of Chameleon; not BA graphs)
+        dense = flow_edges
+        if flow_kernel:
+            n_pairs = torch.bincount(_take(src_edge, i), minlength=E)
+            dense = flow_edges & (n_pairs > _MERGE_RATIO * (cnt_s + cnt_t))
+        parts = [_merge_twins(*_restrict(i, j, c, src_edge, a_t, snk_edge, b_t, dense))]
+        if flow_kernel:
+            parts.append(_restrict(i, j, c, src_edge, a_t, snk_edge, b_t, flow_edges & ~dense))
+        i, j, c, src_edge, a_t, snk_edge, b_t = _concat_parts(parts)
         nS, nT = src_edge.numel(), snk_edge.numel()
+        if flow_kernel:  # one small compiled max-flow per problem
+            F = _kernels.closure_max_flow(
+                E,
+                src_edge.cpu().numpy(),
+                a_t.cpu().numpy(),
+                snk_edge.cpu().numpy(),
+                b_t.cpu().numpy(),
+                i.cpu().numpy(),
+                j.cpu().numpy(),
+                c.cpu().numpy(),
+                _INF,
+            )
+            W = torch.where(flow_edges, 3 * M - torch.from_numpy(F).to(dev), W)
+            return W.to(torch.float64) / pr.scale.clamp(min=1).to(torch.float64), None
 
     # closure network: 0 = S*, 1 = T*, x2_i = 2 + 2i, x3_i = 3 + 2i, y1_j = 2 + 2nS + 2j, y2_j + 1
     src_on = _take(flow_edges, src_edge).cpu().numpy()

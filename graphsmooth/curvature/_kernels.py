@@ -25,7 +25,7 @@ import os
 
 import numpy as np
 
-__all__ = ["close_pairs_kernel", "have_kernel", "warm_up"]
+__all__ = ["close_pairs_kernel", "closure_max_flow", "have_kernel", "warm_up"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -137,7 +137,135 @@ def _compiled():
             e += 1
         return e, w
 
-    return {"csr": csr_kernel, "flat": flat_kernel}
+    @numba.njit(cache=True, nogil=True)
+    def flow_kernel(s_ptr, a, t_ptr, b, p_ptr, pi, pj, pc, inf, out):
+        # per problem e: sources s_ptr[e]..s_ptr[e+1]-1 (mass a), sinks likewise (mass b),
+        # close pairs p_ptr[e]..p_ptr[e+1]-1 (global point indices pi, pj; cost pc in {1, 2});
+        # out[e] = max-flow of the problem's closure network (Dinic on a local arc list)
+        E = s_ptr.size - 1
+        max_v = 2
+        max_a = 2
+        for e in range(E):
+            ns = s_ptr[e + 1] - s_ptr[e]
+            nt = t_ptr[e + 1] - t_ptr[e]
+            max_v = max(max_v, 2 + 2 * ns + 2 * nt)
+            max_a = max(max_a, 2 * (3 * ns + 3 * nt + 2 * (p_ptr[e + 1] - p_ptr[e])))
+        head = np.empty(max_v, np.int64)
+        nxt = np.empty(max_a, np.int64)
+        to = np.empty(max_a, np.int64)
+        cap = np.empty(max_a, np.int64)
+        level = np.empty(max_v, np.int64)
+        cur = np.empty(max_v, np.int64)
+        queue = np.empty(max_v, np.int64)
+        path = np.empty(max_v, np.int64)
+        for e in range(E):
+            s0 = s_ptr[e]
+            t0 = t_ptr[e]
+            ns = s_ptr[e + 1] - s0
+            nt = t_ptr[e + 1] - t0
+            out[e] = 0
+            if ns == 0 or nt == 0:
+                continue
+            nv = 2 + 2 * ns + 2 * nt
+            yb = 2 + 2 * ns  # y1 of sink l: yb + 2l, y2: yb + 2l + 1; x2 of source k: 2 + 2k
+            head[:nv] = -1
+            m = 0
+            # arcs in pairs (m forward, m + 1 = m ^ 1 its residual reverse)
+            for k in range(ns):
+                for frm, dst, c in ((0, 2 + 2 * k, a[s0 + k]), (0, 3 + 2 * k, a[s0 + k]),
+                                    (3 + 2 * k, 2 + 2 * k, inf)):  # fmt: skip
+                    to[m] = dst
+                    cap[m] = c
+                    nxt[m] = head[frm]
+                    head[frm] = m
+                    to[m + 1] = frm
+                    cap[m + 1] = 0
+                    nxt[m + 1] = head[dst]
+                    head[dst] = m + 1
+                    m += 2
+            for l in range(nt):
+                for frm, dst, c in ((yb + 2 * l, 1, b[t0 + l]), (yb + 2 * l + 1, 1, b[t0 + l]),
+                                    (yb + 2 * l + 1, yb + 2 * l, inf)):  # fmt: skip
+                    to[m] = dst
+                    cap[m] = c
+                    nxt[m] = head[frm]
+                    head[frm] = m
+                    to[m + 1] = frm
+                    cap[m + 1] = 0
+                    nxt[m + 1] = head[dst]
+                    head[dst] = m + 1
+                    m += 2
+            for q in range(p_ptr[e], p_ptr[e + 1]):
+                x2 = 2 + 2 * (pi[q] - s0)
+                y1 = yb + 2 * (pj[q] - t0)
+                n_arc = 2 if pc[q] == 1 else 1
+                for r in range(n_arc):
+                    # cost 1: x2 -> y1 and x3 -> y2; cost 2: x3 -> y1
+                    frm = x2 + 1 if (pc[q] == 2 or r == 1) else x2
+                    dst = y1 + 1 if r == 1 else y1
+                    to[m] = dst
+                    cap[m] = inf
+                    nxt[m] = head[frm]
+                    head[frm] = m
+                    to[m + 1] = frm
+                    cap[m + 1] = 0
+                    nxt[m + 1] = head[dst]
+                    head[dst] = m + 1
+                    m += 2
+            flow = 0
+            while True:
+                # BFS levels from the source over arcs with residual capacity
+                level[:nv] = -1
+                level[0] = 0
+                qh = 0
+                qt = 1
+                queue[0] = 0
+                while qh < qt:
+                    x = queue[qh]
+                    qh += 1
+                    arc = head[x]
+                    while arc != -1:
+                        y = to[arc]
+                        if cap[arc] > 0 and level[y] < 0:
+                            level[y] = level[x] + 1
+                            queue[qt] = y
+                            qt += 1
+                        arc = nxt[arc]
+                if level[1] < 0:
+                    break
+                cur[:nv] = head[:nv]
+                # blocking flow: advance along the current arcs, retreat from dead ends
+                depth = 0
+                x = 0
+                while True:
+                    if x == 1:
+                        f = cap[path[0]]
+                        for d in range(1, depth):
+                            f = min(f, cap[path[d]])
+                        for d in range(depth):
+                            cap[path[d]] -= f
+                            cap[path[d] ^ 1] += f
+                        flow += f
+                        depth = 0
+                        x = 0
+                        continue
+                    arc = cur[x]
+                    while arc != -1 and (cap[arc] == 0 or level[to[arc]] != level[x] + 1):
+                        arc = nxt[arc]
+                    cur[x] = arc
+                    if arc == -1:
+                        if x == 0:
+                            break
+                        level[x] = -1  # dead end: never entered again in this phase
+                        depth -= 1
+                        x = to[path[depth] ^ 1]  # the tail of the arc that led here
+                        continue
+                    path[depth] = arc
+                    depth += 1
+                    x = to[arc]
+            out[e] = flow
+
+    return {"csr": csr_kernel, "flat": flat_kernel, "flow": flow_kernel}
 
 
 def have_kernel() -> bool:
@@ -209,8 +337,67 @@ def close_pairs_kernel(
     return np.concatenate(xs_out), np.concatenate(ys_out), np.concatenate(cs_out)
 
 
+def closure_max_flow(
+    num: int,
+    src_edge: np.ndarray,
+    a: np.ndarray,
+    snk_edge: np.ndarray,
+    b: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    c: np.ndarray,
+    inf: int,
+) -> np.ndarray:
+    r"""Maximum flow of the closure network of every problem ``0..num-1``, compiled.
+
+    The network of problem :math:`e` (see :func:`graphsmooth.curvature._exact.exact_w1`): a
+    super source :math:`S^*` with arcs of capacity :math:`a_s` to :math:`x^2_s` and
+    :math:`x^3_s` for each source :math:`s` of the problem (``src_edge == e``), arcs of
+    capacity :math:`b_t` from :math:`y^1_t, y^2_t` to :math:`T^*` for each sink, and arcs of
+    capacity ``inf`` :math:`x^3_s 	o x^2_s`, :math:`y^2_t 	o y^1_t`, and per close pair
+    ``(i, j)``: cost 1: :math:`x^2_i 	o y^1_j, x^3_i 	o y^2_j`; cost 2:
+    :math:`x^3_i 	o y^1_j`. Each problem is solved on its own by Dinic's algorithm on a local
+    arc list, instead of SciPy's Dinic on the union of all networks (which builds the residual
+    graph of the union first). Returns
+    ``int64 [num]``.
+    """
+    kerns = _compiled()
+    if kerns is None:  # pragma: no cover - callers check have_kernel()
+        raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
+    src_edge = np.asarray(src_edge, np.int64)
+    snk_edge = np.asarray(snk_edge, np.int64)
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    i = np.asarray(i, np.int64)
+    j = np.asarray(j, np.int64)
+    # group the points by problem (a stable sort: cheap on a few sorted runs)
+    if np.any(src_edge[1:] < src_edge[:-1]):
+        order = np.argsort(src_edge, kind="stable")
+        src_edge, a = src_edge[order], a[order]
+        i = np.argsort(order)[i]
+    if np.any(snk_edge[1:] < snk_edge[:-1]):
+        order = np.argsort(snk_edge, kind="stable")
+        snk_edge, b = snk_edge[order], b[order]
+        j = np.argsort(order)[j]
+    pe = src_edge[i]
+    if np.any(pe[1:] < pe[:-1]):  # group the pairs by problem (stable: cheap when nearly so)
+        order = np.argsort(pe, kind="stable")
+        i, j, c, pe = i[order], j[order], np.asarray(c)[order], pe[order]
+    ptr = np.zeros((3, num + 1), np.int64)
+    for row, ed in enumerate((src_edge, snk_edge, pe)):
+        np.cumsum(np.bincount(ed, minlength=num), out=ptr[row, 1:])
+    out = np.empty(num, np.int64)
+    kerns["flow"](
+        ptr[0], np.ascontiguousarray(a, np.int64), ptr[1], np.ascontiguousarray(b, np.int64),
+        ptr[2], i, j, np.ascontiguousarray(c, np.int64), np.int64(inf), out,
+    )  # fmt: skip
+    return out
+
+
 def warm_up(kind: str, table: tuple, n: int) -> None:
-    """Compile the kernel for this table's types now (one empty problem): a parent process
-    compiles before forking workers, which then inherit the compiled code."""
+    """Compile the kernels for this table's types now (one empty problem each: the close-pair
+    search and the max-flow): a parent process compiles before forking workers, which then
+    inherit the compiled code."""
     one = np.zeros(1, np.int64)
     close_pairs_kernel(kind, table, n, one, one, one, one, one)
+    closure_max_flow(1, one, one, one, one, one[:0], one[:0], one[:0], 1)

@@ -120,3 +120,104 @@ def test_compiled_kernel_in_worker_processes(monkeypatch):
     par = ollivier_ricci(ei.clone(), 300, workers=2, chunk_pairs=2_000)
     assert warmed == ["dense"]
     assert torch.equal(par.pair_curvature, ref.pair_curvature)
+
+
+def _scipy_closure_flow(a, b, pairs):
+    """Max-flow of one problem's closure network with SciPy (the reference)."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import maximum_flow
+
+    ns, nt, inf = len(a), len(b), 2**30
+    x2 = [2 + 2 * s for s in range(ns)]
+    y1 = [2 + 2 * ns + 2 * t for t in range(nt)]
+    arcs = {}
+    for s in range(ns):
+        arcs[0, x2[s]] = arcs[0, x2[s] + 1] = int(a[s])
+        arcs[x2[s] + 1, x2[s]] = inf
+    for t in range(nt):
+        arcs[y1[t], 1] = arcs[y1[t] + 1, 1] = int(b[t])
+        arcs[y1[t] + 1, y1[t]] = inf
+    for s, t, c in pairs:
+        if c == 1:
+            arcs[x2[s], y1[t]] = arcs[x2[s] + 1, y1[t] + 1] = inf
+        else:
+            arcs[x2[s] + 1, y1[t]] = inf
+    r, cl = zip(*arcs, strict=True)
+    n = 2 + 2 * ns + 2 * nt
+    g = csr_matrix((np.array(list(arcs.values()), np.int32), (r, cl)), shape=(n, n))
+    return maximum_flow(g, 0, 1, method="dinic").flow_value
+
+
+def test_flow_kernel_equals_scipy_max_flow():
+    # random closure networks, one per problem, solved together by the compiled kernel and
+    # one by one by SciPy's Dinic; points given in shuffled order (the kernel groups them)
+    rng = np.random.default_rng(7)
+    P = 40
+    src_edge, snk_edge, a, b, pi, pj, pc, want = [], [], [], [], [], [], [], []
+    ns_tot = nt_tot = 0
+    for e in range(P):
+        ns, nt = int(rng.integers(0, 9)), int(rng.integers(0, 9))
+        if e == 0:
+            ns, nt = 30, 25  # one large problem
+        ma, mb = rng.integers(1, 50, ns), rng.integers(1, 50, nt)
+        pairs = []
+        for s in range(ns):
+            for t in range(nt):
+                u = rng.random()
+                if u < 0.35:
+                    pairs.append((s, t, 1 if u < 0.15 else 2))
+        want.append(_scipy_closure_flow(ma, mb, pairs) if ns and nt else 0)
+        src_edge += [e] * ns
+        snk_edge += [e] * nt
+        a += ma.tolist()
+        b += mb.tolist()
+        for s, t, c in pairs:
+            pi.append(ns_tot + s)
+            pj.append(nt_tot + t)
+            pc.append(c)
+        ns_tot, nt_tot = ns_tot + ns, nt_tot + nt
+    # shuffle the points and the pairs
+    ps, pt = rng.permutation(ns_tot), rng.permutation(nt_tot)
+    inv_s, inv_t = np.argsort(ps), np.argsort(pt)
+    q = rng.permutation(len(pi))
+    got = _kernels.closure_max_flow(
+        P,
+        np.array(src_edge)[ps],
+        np.array(a)[ps],
+        np.array(snk_edge)[pt],
+        np.array(b)[pt],
+        inv_s[np.array(pi)][q],
+        inv_t[np.array(pj)][q],
+        np.array(pc)[q],
+        2**30,
+    )
+    assert got.tolist() == want
+    assert sum(w > 0 for w in want) > 20  # most problems carry flow
+
+
+@pytest.mark.parametrize("merge_ratio", [0.0, 6.0, float("inf")])
+def test_compiled_flow_with_and_without_merging_equals_scipy(merge_ratio, monkeypatch):
+    # the compiled max-flow on merged points (ratio 0), unmerged ones (inf) or a mix (hub
+    # edges of the clique merged) gives the same curvature as SciPy's max-flow on merged points
+    import graphsmooth.curvature._exact as exact_module
+    import graphsmooth.curvature.ollivier as orc_module
+
+    G = nx.barabasi_albert_graph(300, 4, seed=11)
+    G.add_edges_from(nx.complete_graph(range(270, 300)).edges())
+    ei = to_edge_index(G)
+    monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
+    flows = []
+    real = _kernels.closure_max_flow
+    monkeypatch.setattr(
+        _kernels, "closure_max_flow", lambda *a, **kw: flows.append(a[0]) or real(*a, **kw)
+    )
+    out = {}
+    for flag in (True, False):
+        monkeypatch.setattr(exact_module, "_FLOW_KERNEL", flag)
+        monkeypatch.setattr(exact_module, "_MERGE_RATIO", merge_ratio)
+        for alpha in (0.0, 0.5):
+            orc_module._LAST.clear()
+            out[flag, alpha] = ollivier_ricci(ei, 300, alpha=alpha).curvature
+    assert flows  # the compiled max-flow ran
+    for alpha in (0.0, 0.5):
+        assert torch.equal(out[True, alpha], out[False, alpha])
