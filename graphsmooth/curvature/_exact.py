@@ -623,11 +623,16 @@ def solve_small(
     """
     dev = big_mass.device
     psi, table = _profile_table(k, dev)
-    A = torch.zeros(num, 3**k, dtype=torch.float64, device=dev)
-    A.index_put_((big_slot, big_code), big_mass.to(torch.float64), accumulate=True)
-    Bm = torch.zeros(num, k, dtype=torch.float64, device=dev)
-    Bm[small_slot, small_local] = small_mass.to(torch.float64)
-    val = A @ table.to(torch.float64) - Bm @ psi.T.to(torch.float64)
+    # float32 is exact while every partial sum is an integer below 2^24: the objective of a
+    # problem is at most 3x its big side's mass plus 2x its small side's
+    mass = torch.zeros(num, dtype=torch.long, device=dev).index_add_(0, big_slot, big_mass)
+    mass.index_add_(0, small_slot, small_mass)
+    dt = torch.float32 if num == 0 or 3 * int(mass.max()) < 2**24 else torch.float64
+    A = torch.zeros(num, 3**k, dtype=dt, device=dev)
+    A.index_put_((big_slot, big_code), big_mass.to(dt), accumulate=True)
+    Bm = torch.zeros(num, k, dtype=dt, device=dev)
+    Bm[small_slot, small_local] = small_mass.to(dt)
+    val = A @ table.to(dt) - Bm @ psi.T.to(dt)
     return val.amax(1).round().long()
 
 
