@@ -153,7 +153,9 @@ def plan(config) -> tuple[RunConfig, list[Trial]]:
 
 
 def execute_trial(payload: dict) -> dict:
-    """Run one trial (in any process); returns ``{"metrics", "wall_s", "cpu_s", "device"}`` or
+    """Run one trial (in any process); returns ``{"metrics", "wall_s", "cpu_s", "device"}``
+    (plus ``"extras"`` when the model reports some, see
+    :func:`graphsmooth.bench.tasks.classification.with_extras`) or
     ``{"error": traceback}``. ``cpu_s`` is the process CPU time of the trial: with one thread
     per trial it approximates the wall time on an idle machine, also when the machine is
     shared."""
@@ -166,18 +168,22 @@ def execute_trial(payload: dict) -> dict:
     try:
         task = get_task(payload["task"])
         point = from_dict(task.Config, payload["config"])
-        metrics = task.run_trial(point, payload["trial"])
+        metrics = dict(task.run_trial(point, payload["trial"]))
+        extras = metrics.pop("extras", None)  # what the model reports (see with_extras)
         device = str(resolve_device(point.device))
     except Exception:  # a failing trial must not stop the others
         return {"error": traceback.format_exc()}
     finally:
         torch.use_deterministic_algorithms(det)
-    return {
+    out = {
         "metrics": metrics,
         "wall_s": time.perf_counter() - start,
         "cpu_s": time.process_time() - cpu_start,
         "device": device,
     }
+    if extras:
+        out["extras"] = extras
+    return out
 
 
 def _append(path: Path, record: dict) -> None:
@@ -298,6 +304,7 @@ def run(
                         "device": result["device"],
                         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                         "config": trial.point,
+                        **({"extras": result["extras"]} if "extras" in result else {}),
                     },
                 )
                 ran += 1

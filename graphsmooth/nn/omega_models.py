@@ -326,6 +326,11 @@ class OmegaNet(nn.Module):
         """The effective omega of every layer and channel, detached, shape ``[layers, hidden]``."""
         return (self.alpha * self.omega.detach()).expand(self.num_layers, self.hidden).clone()
 
+    def trial_extras(self) -> dict:
+        """What the benchmark runner records with each trial (after training, final weights):
+        ``{"omega": omega_values() as nested lists [layers][hidden]}``."""
+        return {"omega": self.omega_values().tolist()}
+
     def mixing_matrices(self) -> Tensor:
         """The effective :math:`\\mathbf{K}_l` of the node task, detached, ``[layers, C, C]``."""
         if self.task != "node":

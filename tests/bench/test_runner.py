@@ -16,7 +16,7 @@ import yaml
 
 from graphsmooth.bench.config import RunConfig
 from graphsmooth.bench.report import read_records
-from graphsmooth.bench.runner import run
+from graphsmooth.bench.runner import plan, run
 from graphsmooth.bench.tasks import Task, register_task
 
 from .conftest import tiny_config
@@ -330,3 +330,47 @@ def test_node_protocols_on_real_data(tmp_path, data_root, monkeypatch):
     assert public.ran == 1 and geom.ran == 2 and not public.errors and not geom.errors
     trials = [r["trial"] for r in read_records(tmp_path / "g")]
     assert trials == [{"seed": 0, "split": 0}, {"seed": 0, "split": 3}]
+
+
+def test_model_extras_are_recorded_with_the_trial(tmp_path):
+    # the omega networks report their learned omega (final weights) through trial_extras();
+    # the runner stores it in the record, outside the metrics; GCN reports nothing
+    import torch
+
+    from graphsmooth.bench.config import from_dict
+    from graphsmooth.bench.tasks import get_task
+    from graphsmooth.bench.tasks.classification import with_extras
+    from graphsmooth.nn.omega_models import OmegaGCN
+
+    cfg = tiny_config(
+        tmp_path / "o",
+        seeds=[0],
+        transforms=[[]],
+        model=[
+            {"name": "omega_gcn", "hidden": 8, "layers": 3},
+            {"name": "gcn", "hidden": 8, "layers": 2},
+        ],
+    )
+    run(cfg, verbose=False)
+    records = read_records(tmp_path / "o")
+    assert len(records) == 4
+    for r in records:
+        assert "extras" not in r["metrics"]
+        if r["method"].startswith("gcn"):
+            assert "extras" not in r
+            continue
+        omega = torch.tensor(r["extras"]["omega"])
+        assert omega.shape == (3, 8)
+        assert not torch.allclose(omega, omega[0, 0].expand_as(omega))  # trained per channel
+    # the same trial run directly: its model's omega after training is what was recorded
+    task = get_task("node_classification")
+    _, trials = plan(cfg)
+    t = next(t for t in trials if t.method.startswith("omega") and t.dataset == "homo")
+    rec = next(r for r in records if r["key"] == t.key)
+    point = from_dict(task.Config, t.payload()["config"])
+    again = task.run_trial(point, t.payload()["trial"])
+    assert again["extras"] == rec["extras"]
+    # with_extras: nothing added for models without the hook
+    assert with_extras({"a": 1.0}, torch.nn.Linear(2, 2)) == {"a": 1.0}
+    m = OmegaGCN(task="node", in_channels=4, out_channels=2, hidden=5, layers=2)
+    assert with_extras({}, m)["extras"]["omega"] == m.omega_values().tolist()

@@ -463,6 +463,18 @@ def train_graph_classifier(
     return {**best, "epochs": epoch, "epoch_time_s": elapsed / max(epoch, 1)}
 
 
+def with_extras(metrics: dict, model: torch.nn.Module) -> dict:
+    """``metrics`` plus, under ``"extras"``, what the trained model reports about itself.
+
+    A model may define ``trial_extras() -> dict`` (JSON-serialisable; e.g. the learned omega
+    of the omega networks, :meth:`graphsmooth.nn.OmegaNet.trial_extras`). It is called once,
+    after training, on the final weights. The runner stores the dict in the trial's record
+    (``results.jsonl``, key ``"extras"``), next to the metrics, not among them."""
+    fn = getattr(model, "trial_extras", None)
+    extras = fn() if callable(fn) else None
+    return {**metrics, "extras": extras} if extras else metrics
+
+
 def _features(data) -> torch.Tensor:
     if data.x is None:
         return torch.ones(data.num_nodes, 1)
@@ -509,7 +521,7 @@ class NodeClassificationTask(_ClassificationTask):
         data.x = x
         data = data.to(device)
         masks = tuple(m.to(device) for m in masks)
-        return train_node_classifier(
+        metrics = train_node_classifier(
             model,
             data,
             masks,
@@ -518,6 +530,7 @@ class NodeClassificationTask(_ClassificationTask):
             max_epochs=config.training.max_epochs,
             patience=config.training.patience,
         )
+        return with_extras(metrics, model)
 
 
 @register_task("graph_classification")
@@ -555,7 +568,7 @@ class GraphClassificationTask(_ClassificationTask):
             for g in graphs:
                 g.x = _features(g)
         model = _build(config, "graph", graphs[0].x.size(1), num_classes).to(device)
-        return train_graph_classifier(
+        metrics = train_graph_classifier(
             model,
             graphs,
             idx,
@@ -568,6 +581,7 @@ class GraphClassificationTask(_ClassificationTask):
             batch_size=config.training.batch_size,
             eval_batch_size=config.training.eval_batch_size,
         )
+        return with_extras(metrics, model)
 
 
 def _build(config, kind: str, in_channels: int, num_classes: int):
