@@ -1,4 +1,4 @@
-r"""Optional compiled kernels (Numba) for the close-pair search of the exact solver.
+r"""Optional compiled kernels (Numba) for the close-pair search and the max-flow of the exact solver.
 
 The exact solver needs, for every edge, the (source, sink) pairs at hop distance 1 or 2; on
 hub-heavy graphs that is about :math:`\sum_{(u,v)} \deg u \deg v` pair tests (1.1 billion on a
@@ -16,6 +16,14 @@ arrays materialised by torch (:func:`graphsmooth.curvature._exact._close_pairs`)
 
 The pairs found are the same as without Numba (possibly in another order; the solver's outputs
 do not depend on the order).
+
+The second kernel, :func:`closure_max_flow`, solves the max-closure (minimum cut) networks of
+the problems that need a max-flow, each on its own by Dinic's algorithm over a local arc list
+(the networks are small and disjoint), instead of one SciPy ``maximum_flow`` on their union:
+SciPy first builds the residual graph of the union (reverse arcs, transposes, sorting), which
+cost more than the flow itself. On the same merged networks it is 1.3-1.5x faster end to end
+(BA(20,000), Chameleon), and it makes merging equal points pay only where the close pairs are
+dense (:func:`graphsmooth.curvature._exact.exact_w1`). Flows are integers: the same values.
 """
 
 from __future__ import annotations

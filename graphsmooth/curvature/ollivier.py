@@ -293,8 +293,9 @@ def _exact(
     twins = None
     if not return_plans:
         twins = worth_merging(csr, twin_classes(csr)) if prep is None else prep.twin_classes()
-    # the compiled close-pair search (Numba, optional): always with the sparse table (its
-    # SciPy path is the slow one), else where the work repays importing Numba (~0.3 s)
+    # the compiled close-pair search and max-flow (Numba, optional): always with the sparse
+    # table (its SciPy path is the slow one), else where the work repays importing Numba
+    # (~0.3-0.6 s)
     total_work = int(work.sum())
     compiled = table is not None and u.device.type == "cpu" and not return_plans
     compiled = compiled and (table.kind == "csr" or total_work >= _COMPILED_MIN_WORK)
@@ -415,9 +416,10 @@ def ollivier_ricci(
       compiled routine in chunks (see :mod:`graphsmooth.curvature._exact`); exact in rational
       arithmetic up to the final division, for :math:`\alpha = p/q` with a small denominator.
       With Numba installed (``pip install graphsmooth[fast]``), the search for the pairs at
-      distance 1 or 2 is one compiled loop (:mod:`graphsmooth.curvature._kernels`) on graphs
-      above 65,536 nodes and wherever the transport problems hold at least 20 M variables;
-      ``GRAPHSMOOTH_NO_NUMBA=1`` turns it off. The values are the same either way.
+      distance 1 or 2 is one compiled loop and the max-flows are solved per problem by a
+      compiled Dinic (:mod:`graphsmooth.curvature._kernels`) on graphs above 65,536 nodes
+      and wherever the transport problems hold at least 20 M variables;
+      ``GRAPHSMOOTH_NO_NUMBA=1`` turns them off. The values are the same either way.
     * ``"bounds"``: the Jost-Liu combinatorial bounds (:func:`jost_liu_bounds`);
       ``curvature`` is their midpoint, ``lower`` / ``upper`` the bounds.
     * ``"sinkhorn"``: batched log-domain entropic OT (``reg`` times the cost scale), an
