@@ -178,48 +178,42 @@ def _compiled():
             yb = 2 + 2 * ns  # y1 of sink l: yb + 2l, y2: yb + 2l + 1; x2 of source k: 2 + 2k
             head[:nv] = -1
             m = 0
-            # arcs in pairs (m forward, m + 1 = m ^ 1 its residual reverse)
-            for k in range(ns):
-                for frm, dst, c in ((0, 2 + 2 * k, a[s0 + k]), (0, 3 + 2 * k, a[s0 + k]),
-                                    (3 + 2 * k, 2 + 2 * k, inf)):  # fmt: skip
-                    to[m] = dst
-                    cap[m] = c
-                    nxt[m] = head[frm]
-                    head[frm] = m
-                    to[m + 1] = frm
-                    cap[m + 1] = 0
-                    nxt[m + 1] = head[dst]
-                    head[dst] = m + 1
-                    m += 2
-            for l in range(nt):
-                for frm, dst, c in ((yb + 2 * l, 1, b[t0 + l]), (yb + 2 * l + 1, 1, b[t0 + l]),
-                                    (yb + 2 * l + 1, yb + 2 * l, inf)):  # fmt: skip
-                    to[m] = dst
-                    cap[m] = c
-                    nxt[m] = head[frm]
-                    head[frm] = m
-                    to[m + 1] = frm
-                    cap[m + 1] = 0
-                    nxt[m + 1] = head[dst]
-                    head[dst] = m + 1
-                    m += 2
-            for q in range(p_ptr[e], p_ptr[e + 1]):
-                x2 = 2 + 2 * (pi[q] - s0)
-                y1 = yb + 2 * (pj[q] - t0)
-                n_arc = 2 if pc[q] == 1 else 1
-                for r in range(n_arc):
-                    # cost 1: x2 -> y1 and x3 -> y2; cost 2: x3 -> y1
-                    frm = x2 + 1 if (pc[q] == 2 or r == 1) else x2
-                    dst = y1 + 1 if r == 1 else y1
-                    to[m] = dst
-                    cap[m] = inf
-                    nxt[m] = head[frm]
-                    head[frm] = m
-                    to[m + 1] = frm
-                    cap[m + 1] = 0
-                    nxt[m + 1] = head[dst]
-                    head[dst] = m + 1
-                    m += 2
+            # arcs in pairs (m forward, m + 1 = m ^ 1 its residual reverse): per source k
+            # S* -> x2, S* -> x3 (mass a), x3 -> x2; per sink l y1 -> T*, y2 -> T* (mass b),
+            # y2 -> y1; per close pair: cost 1 x2 -> y1 and x3 -> y2, cost 2 x3 -> y1
+            n_src, n_snk = 3 * ns, 3 * ns + 3 * nt
+            for r in range(n_snk + 2 * (p_ptr[e + 1] - p_ptr[e])):
+                c = inf
+                if r < n_src:
+                    w = r % 3
+                    x2 = 2 + 2 * (r // 3)
+                    frm, dst = (0, x2 + w) if w < 2 else (x2 + 1, x2)
+                    if w < 2:
+                        c = a[s0 + r // 3]
+                elif r < n_snk:
+                    w = (r - n_src) % 3
+                    y1 = yb + 2 * ((r - n_src) // 3)
+                    frm, dst = (y1 + w, 1) if w < 2 else (y1 + 1, y1)
+                    if w < 2:
+                        c = b[t0 + (r - n_src) // 3]
+                else:
+                    q = p_ptr[e] + (r - n_snk) // 2
+                    w = (r - n_snk) % 2
+                    if w == 1 and pc[q] == 2:
+                        continue
+                    x2 = 2 + 2 * (pi[q] - s0)
+                    y1 = yb + 2 * (pj[q] - t0)
+                    frm = x2 + 1 if (pc[q] == 2 or w == 1) else x2
+                    dst = y1 + w
+                to[m] = dst
+                cap[m] = c
+                nxt[m] = head[frm]
+                head[frm] = m
+                to[m + 1] = frm
+                cap[m + 1] = 0
+                nxt[m + 1] = head[dst]
+                head[dst] = m + 1
+                m += 2
             flow = 0
             while True:
                 # BFS levels from the source over arcs with residual capacity
