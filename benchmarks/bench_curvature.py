@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -141,10 +142,21 @@ def run_one(graph, peer, alpha, timeout, mem_gib, threads, workers=1):
         cmd += ["--workers", str(workers)]
         if mem_gib:
             cmd += ["--mem-gib", str(mem_gib)]
+        # its own process group: a timeout kills the measurement's forked workers too
+        # (ollivier_ricci(workers=2), GRC's pool), not only the process we started
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         try:
-            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            stdout, stderr = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return {"status": f"timeout > {timeout:.0f} s"}, None
+        except BaseException:  # Ctrl-C: leave no measurement running
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        p = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
         if p.returncode != 0:
             tail = (p.stderr or "").strip().splitlines()[-1:] or ["?"]
             status = "memory" if "MemoryError" in (p.stderr or "") else "failed"
