@@ -338,9 +338,15 @@ def _exact(
         except BaseException:  # Ctrl-C or a failed batch: stop now, not after every batch
             # the worker processes first: shutdown() forgets them (`_processes = None`)
             procs = list((getattr(ex, "_processes", None) or {}).values())
+            manager = getattr(ex, "_executor_manager_thread", None)
             ex.shutdown(wait=False, cancel_futures=True)
             for proc in procs:  # SIGKILL: a worker busy in compiled code ignores nothing
                 proc.kill()
+            # the executor's manager thread sees the workers die and reaps them too; of two
+            # threads reaping one child only one learns its exit code, so let it finish first
+            # (else a reaped worker could look alive to ``multiprocessing.active_children``)
+            if manager is not None:
+                manager.join(timeout=5)
             for proc in procs:
                 proc.join(timeout=5)
             raise
