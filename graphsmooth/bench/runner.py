@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from graphsmooth.bench.alloc import tune_allocator
 from graphsmooth.bench.config import (
     ConfigError,
     RunConfig,
@@ -163,6 +164,7 @@ def execute_trial(payload: dict) -> dict:
 
     from graphsmooth.bench.tasks.classification import resolve_device
 
+    tune_allocator()  # large per-epoch tensors reuse freed heap (see graphsmooth.bench.alloc)
     start, cpu_start = time.perf_counter(), time.process_time()
     det = torch.are_deterministic_algorithms_enabled()
     try:
