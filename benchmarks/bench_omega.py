@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv, GCNConv
 
+from graphsmooth.bench.alloc import tune_allocator
 from graphsmooth.data import load_dataset
 from graphsmooth.nn.omega_models import OmegaGAT, OmegaGCN
 
@@ -117,8 +118,15 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--uncached", action="store_true", help="also time cached=False for GCN")
     p.add_argument("--json", default=None, help="append one JSON line per row to this file")
+    p.add_argument(
+        "--default-malloc",
+        action="store_true",
+        help="leave glibc's allocator alone (default: tuned as in the runner, both sides alike)",
+    )
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    if not args.default_malloc:
+        tune_allocator()
 
     header = (
         f"{'dataset':9} {'model':18} {'L':>3} {'ours ms':>9} {'peer ms':>9} {'ratio':>6}  target"
@@ -142,6 +150,7 @@ def main() -> None:
                     )
                     if args.json:
                         row = {"dataset": name, "model": label, "layers": layers, **r}
+                        row["malloc_tuned"] = not args.default_malloc
                         row.update(hidden=args.hidden, heads=args.heads, threads=args.threads)
                         with open(args.json, "a") as fh:
                             fh.write(json.dumps(row) + "\n")
