@@ -374,3 +374,81 @@ def test_model_extras_are_recorded_with_the_trial(tmp_path):
     assert with_extras({"a": 1.0}, torch.nn.Linear(2, 2)) == {"a": 1.0}
     m = OmegaGCN(task="node", in_channels=4, out_channels=2, hidden=5, layers=2)
     assert with_extras({}, m)["extras"]["omega"] == m.omega_values().tolist()
+
+
+def test_omega_networks_train_on_borf_rewired_graphs_with_lcp(tmp_path):
+    # issue 6: the omega networks combine with the curvature transforms. The model must see the
+    # BORF-rewired graph and the 5 LCP columns after the 8 raw features, exactly as the two
+    # transforms applied by hand give them
+    import torch
+
+    from graphsmooth.bench.config import from_dict
+    from graphsmooth.bench.tasks import get_task
+    from graphsmooth.bench.tasks.classification import _build, prepared_graphs
+    from graphsmooth.curvature import LocalCurvatureProfile
+    from graphsmooth.rewiring import BORF
+
+    borf = {"iterations": 2, "add": 4, "remove": 2}
+    cfg = tiny_config(
+        tmp_path / "c",
+        seeds=[0],
+        transforms=[[], [{"borf": borf}, "lcp"]],
+        model=[
+            {"name": "omega_gcn", "hidden": 8, "layers": 2},
+            {"name": "omega_gat", "hidden": 8, "layers": 2, "heads": 2},
+        ],
+    )
+    res = run(cfg, verbose=False)
+    assert res.ran == 8 and not res.errors
+    records = read_records(tmp_path / "c")
+    assert all(torch.tensor(r["extras"]["omega"]).shape == (2, 8) for r in records)
+    curv = [r for r in records if r["method"].endswith("+borf+lcp")]
+    assert len(curv) == 4
+    task = get_task("node_classification")
+    _, trials = plan(cfg)
+    for ds in ("homo", "hetero"):
+        plain = next(t for t in trials if t.dataset == ds and "+" not in t.method)
+        both = next(t for t in trials if t.dataset == ds and t.method == "omega_gat+borf+lcp")
+        (raw,), _ = prepared_graphs(from_dict(task.Config, plain.point), "node")
+        point = from_dict(task.Config, both.point)
+        (seen,), _ = prepared_graphs(point, "node")
+        expected = LocalCurvatureProfile()(BORF(**borf)(raw.clone()))
+        assert seen.x.shape == (120, 8 + 5)
+        torch.testing.assert_close(seen.x, expected.x)
+        assert torch.equal(seen.edge_index, expected.edge_index)
+        assert not torch.equal(seen.edge_index, raw.edge_index)  # rewired
+        model = _build(point, "node", seen.x.size(1), 2)
+        assert model.lin_open.in_features == 13
+    # the transforms changed what was learned
+    by = {(r["method"], r["dataset"]): r["metrics"]["val_acc"] for r in records}
+    assert any(
+        by[(m, d)] != by[(m + "+borf+lcp", d)]
+        for m in ("omega_gcn", "omega_gat")
+        for d in ("homo", "hetero")
+    )
+
+
+@pytest.mark.data
+def test_omega_graph_network_with_lcp_on_mutag(tmp_path, data_root, monkeypatch):
+    monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
+    cfg = {
+        "task": "graph_classification",
+        "output": str(tmp_path / "m"),
+        "device": "cpu",
+        "seeds": [0],
+        "dataset": "MUTAG",
+        "split": {"protocol": "kfold", "folds": 10, "val": 0.1, "fold_indices": [0]},
+        "transforms": [["lcp"]],
+        "model": [
+            {"name": "omega_gcn", "hidden": 8, "layers": 2},
+            {"name": "omega_gat", "hidden": 8, "layers": 2, "heads": 2},
+        ],
+        "training": {"max_epochs": 2, "patience": 2, "batch_size": 32},
+    }
+    res = run(cfg, verbose=False)
+    assert res.ran == 2 and not res.errors
+    import torch
+
+    for r in read_records(tmp_path / "m"):
+        assert r["method"].endswith("+lcp") and 0 <= r["metrics"]["test_acc"] <= 1
+        assert torch.tensor(r["extras"]["omega"]).shape == (2, 8)
