@@ -18,6 +18,7 @@ name                      factory                                               
 ``rwpe``                  PyG ``AddRandomWalkPE(walk_length=16)``                     ``x``
 ``lappe``                 PyG ``AddLaplacianEigenvectorPE(k=8)`` (padded, see below)  ``x``
 ``normalize_features``    PyG ``NormalizeFeatures()``                                 ``x``
+``simple_undirected``     :class:`SimpleUndirected` (symmetrise, no self loops)       edges
 ========================  =========================================================  ==========
 
 Positional encodings are **concatenated to** ``x`` so the baselines see them as features
@@ -51,6 +52,7 @@ import torch
 __all__ = [
     "TRANSFORMS",
     "PaddedLaplacianPE",
+    "SimpleUndirected",
     "TransformEntry",
     "apply_transforms",
     "build_transform",
@@ -186,6 +188,38 @@ register_transform(
 register_transform(
     "normalize_features", "torch_geometric.transforms:NormalizeFeatures", package="torch_geometric"
 )
+
+
+class SimpleUndirected:
+    r"""The graph that curvature and BORF work on (:func:`graphsmooth.graph.simple_undirected`):
+    every edge in both directions, no self loops, no duplicates. As a transform of its own it
+    is the control for BORF on directed data (the geom-gcn graphs): BORF returns the
+    symmetrised graph *and* its rewiring, so ``[simple_undirected]`` against ``[borf]``
+    separates the two. Edge-level attributes follow their edges (a pair's two directions and
+    its duplicates are merged with ``max``).
+    """
+
+    cache_version = "1"
+
+    def __call__(self, data):
+        from torch_geometric.utils import to_undirected
+
+        keys = [k for k in data.keys() if k != "edge_index" and data.is_edge_attr(k)]
+        keep = data.edge_index[0] != data.edge_index[1]
+        ei = data.edge_index[:, keep]
+        attrs = [data[k][keep] for k in keys]
+        ei, attrs = to_undirected(ei, attrs, num_nodes=data.num_nodes, reduce="max")
+        data = data.clone()
+        data.edge_index = ei
+        for k, v in zip(keys, attrs, strict=True):
+            data[k] = v
+        return data
+
+    def __repr__(self) -> str:
+        return "SimpleUndirected()"
+
+
+register_transform("simple_undirected", "graphsmooth.bench.transforms:SimpleUndirected")
 
 
 def normalize_specs(specs) -> list[tuple[str, dict]]:

@@ -109,3 +109,22 @@ def test_list_transforms_equal_one_by_one_on_mutag(data_root, tmp_path):
             ref = _concat(build_transform(name, kw)(ref), TRANSFORMS[name], kw)
         assert torch.equal(ref.edge_index, h.edge_index)
         torch.testing.assert_close(ref.x, h.x)
+
+
+def test_simple_undirected_is_the_graph_curvature_works_on(tmp_path):
+    from graphsmooth.graph import simple_undirected
+
+    # directed 0->1, 1->2 (twice, attrs 2 and 5), 2->2 self loop, and 3->0 with its reverse
+    ei = torch.tensor([[0, 1, 1, 2, 3, 0], [1, 2, 2, 2, 0, 3]])
+    attr = torch.tensor([[1.0], [2.0], [5.0], [9.0], [3.0], [4.0]])
+    data = Data(x=torch.ones(4, 1), edge_index=ei, edge_attr=attr, num_nodes=4)
+    (out,) = T.apply_transforms(
+        [data], T.normalize_specs(["simple_undirected"]), dataset_spec={"su": 1}, cache=tmp_path
+    )
+    expected, _, _ = simple_undirected(ei, 4)
+    assert torch.equal(out.edge_index, expected)
+    # by hand: edges {0,1}, {1,2}, {0,3}, both directions, sorted; the self loop is gone;
+    # attributes max-merged over duplicates and the two directions
+    assert out.edge_index.tolist() == [[0, 0, 1, 1, 2, 3], [1, 3, 0, 2, 1, 0]]
+    assert out.edge_attr.view(-1).tolist() == [1.0, 4.0, 1.0, 5.0, 5.0, 4.0]
+    assert torch.equal(data.edge_index, ei)  # input untouched
