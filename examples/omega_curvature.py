@@ -3,7 +3,7 @@
 Reads a runner output directory and prints, per data set, the test accuracy of every
 (model, transform list) cell (mean ± std over splits / folds, mean validation accuracy) and the
 paired per-split differences of each transform against a reference transform list of the same
-model (mean ± 95 % CI from the t distribution, and on how many splits the difference is > 0)::
+model (mean ± 95 % CI from the t distribution, and on how many splits it is up, tied, down)::
 
     python examples/omega_curvature.py docs/omega_runs/curvature_webkb \\
         --strip normalize_features --pairs lcp:- borf:- borf:simple_undirected
@@ -39,8 +39,8 @@ def _ci(diffs: list[float]) -> str:
     if n < 2:
         return f"{mu:+.1f} (n=1)"
     half = stats.t.ppf(0.975, n - 1) * statistics.stdev(diffs) / n**0.5
-    pos = sum(d > 0 for d in diffs)
-    return f"{mu:+.1f} ± {half:.1f} (n={n}, {pos}/{n} > 0)"
+    up, down = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    return f"{mu:+.1f} ± {half:.1f} ({up} up, {n - up - down} tied, {down} down)"
 
 
 def tables(out: str, strip: list[str], pairs: list[tuple[str, str]]) -> str:
