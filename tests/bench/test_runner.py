@@ -283,19 +283,28 @@ def test_custom_task_failed_trial_recorded_and_retried(tmp_path):
     assert len(read_records(out)) == 10
 
 
-@pytest.mark.data
-def test_graph_classification_on_mutag(tmp_path, data_root, monkeypatch):
-    monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
+def _mutag_config(out, **overrides) -> dict:
+    """A graph-classification config on MUTAG that trains for a few epochs."""
     cfg = {
         "task": "graph_classification",
-        "output": str(tmp_path / "g"),
+        "output": str(out),
         "device": "cpu",
         "seeds": [0],
         "dataset": "MUTAG",
-        "transforms": [[], ["rwpe"]],
-        "model": {"name": ["gin", "gcn"], "hidden": 16, "layers": 2},
         "training": {"max_epochs": 3, "patience": 3, "batch_size": 32},
     }
+    cfg.update(overrides)
+    return cfg
+
+
+@pytest.mark.data
+def test_graph_classification_on_mutag(tmp_path, data_root, monkeypatch):
+    monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
+    cfg = _mutag_config(
+        tmp_path / "g",
+        transforms=[[], ["rwpe"]],
+        model={"name": ["gin", "gcn"], "hidden": 16, "layers": 2},
+    )
     res = run(cfg, verbose=False)
     assert res.ran == 4 and not res.errors
     rec = read_records(tmp_path / "g")
@@ -431,20 +440,15 @@ def test_omega_networks_train_on_borf_rewired_graphs_with_lcp(tmp_path):
 @pytest.mark.data
 def test_omega_graph_network_with_lcp_on_mutag(tmp_path, data_root, monkeypatch):
     monkeypatch.setenv("GRAPHSMOOTH_DATA", str(data_root))
-    cfg = {
-        "task": "graph_classification",
-        "output": str(tmp_path / "m"),
-        "device": "cpu",
-        "seeds": [0],
-        "dataset": "MUTAG",
-        "split": {"protocol": "kfold", "folds": 10, "val": 0.1, "fold_indices": [0]},
-        "transforms": [["lcp"]],
-        "model": [
+    cfg = _mutag_config(
+        tmp_path / "m",
+        split={"protocol": "kfold", "folds": 10, "val": 0.1, "fold_indices": [0]},
+        transforms=[["lcp"]],
+        model=[
             {"name": "omega_gcn", "hidden": 8, "layers": 2},
             {"name": "omega_gat", "hidden": 8, "layers": 2, "heads": 2},
         ],
-        "training": {"max_epochs": 2, "patience": 2, "batch_size": 32},
-    }
+    )
     res = run(cfg, verbose=False)
     assert res.ran == 2 and not res.errors
     import torch
