@@ -16,7 +16,8 @@ wGCN  s / epoch    0.878      0.842
 wGAT  s / epoch    2.181      1.446
 =================  =========  =========
 
-(20 epochs of ``configs/omega/planetoid_pubmed.yaml``, same process, identical accuracies.)
+(20 epochs of each model of ``configs/omega/planetoid_pubmed.yaml``, the two settings run one
+after the other, identical accuracies; command in docs/runner.md.)
 :func:`tune_allocator` raises the mmap and trim thresholds to 2 GiB with ``mallopt``, so freed
 blocks stay in the heap and are reused; the price is that the process keeps its peak heap
 (PubMed above: 1.98 GiB peak RSS against 1.77 GiB). The runner calls it in every process
