@@ -24,7 +24,14 @@ Commands (the ones used in docs/omega.md)::
         Actor --split geom_gcn --splits 0 1 2 --models omega_gcn --layers 4 --hidden 64 \\
         --dropout 0.5 --weight-decay 5e-4 --out runs/omega/hetero.jsonl
     python examples/omega_study.py plot --depth runs/omega/depth.jsonl \\
-        --omega runs/omega/hetero.jsonl runs/omega/depth.jsonl --outdir docs/figures
+        --omega runs/omega/hetero.jsonl runs/omega/depth.jsonl --runner docs/omega_runs/tu \\
+        --outdir docs/figures
+
+``plot`` writes ``omega_depth.png`` (accuracy and energy vs depth), ``omega_learned.png`` (a heat
+map of the first run's omega per layer x channel, and the histogram of all runs, per study
+cell) and ``omega_learned_summary.png`` (one box per data set / model / depth over every
+learned omega, study cells and runner records with ``extras.omega`` alike, with the shares
+above 1 and below 0), each with a markdown table beside it.
 """
 
 from __future__ import annotations
@@ -323,6 +330,8 @@ def cmd_plot(args: argparse.Namespace) -> None:
         plt.close(fig)
         (outdir / "omega_learned.md").write_text("\n".join(summary) + "\n")
         print("\n".join(summary))
+    if args.omega or args.runner:
+        _plot_omega_summary(args.omega, args.runner, outdir, plt)
     if args.table:
         rows = _read(args.table)
         g = defaultdict(list)
@@ -337,6 +346,114 @@ def cmd_plot(args: argparse.Namespace) -> None:
             lines.append(f"| {k[0]} | {k[1]} | {k[2]} | {mu:.1f} ± {sd:.1f} | {len(g[k])} |")
         (outdir / "omega_hetero.md").write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
+
+
+HOMOPHILIC = ("Cora", "CiteSeer", "PubMed")
+HETEROPHILIC = ("Cornell", "Texas", "Wisconsin", "Chameleon", "Squirrel", "Actor")
+
+
+def _omega_groups(study: list[str], runner: list[str]) -> dict[tuple, list[torch.Tensor]]:
+    """(dataset, model, layers) -> learned omega [L, C] per run, from the study JSONL files and
+    from runner output directories (``extras.omega`` of their records; runs with curvature
+    transforms are labelled with them, e.g. ``omegaGCN+lcp``)."""
+    from graphsmooth.bench.report import read_records
+
+    by = defaultdict(list)
+    for r in _read(study):
+        if "omega" in r:
+            by[(r["dataset"], r["model"], r["layers"])].append(torch.tensor(r["omega"]))
+    for out in runner:
+        for r in read_records(out):
+            omega = (r.get("extras") or {}).get("omega")
+            if omega is None:
+                continue
+            label = "+".join(x for x in r["method"].split("+") if x != "normalize_features")
+            by[(r["dataset"], f"{label} (runner)", len(omega))].append(torch.tensor(omega))
+    return by
+
+
+def _family(dataset: str) -> int:
+    return 0 if dataset in HOMOPHILIC else 1 if dataset in HETEROPHILIC else 2
+
+
+def _plot_omega_summary(study: list[str], runner: list[str], outdir: Path, plt) -> None:
+    """One box per (data set, model, depth): every learned omega of every run, whiskers at the
+    extremes, the lines omega = 0 (identity) and omega = 1 (a GCN step), and the share of the
+    weights above 1 (sharpening by omega > 1) and below 0 (sharpening by an unsharp mask)."""
+    by = _omega_groups(study, runner)
+    if not by:
+        return
+    keys = sorted(by, key=lambda k: (_family(k[0]), k[0], k[1], k[2]))
+    colours = ("tab:blue", "tab:red", "tab:green")
+    names = ("homophilic (Planetoid)", "heterophilic (geom-gcn)", "graph classification (TU)")
+    fig, ax = plt.subplots(figsize=(10, 0.32 * len(keys) + 1.6))
+    data = [torch.cat([w.flatten() for w in by[k]]).numpy() for k in keys]
+    pos = list(range(len(keys), 0, -1))
+    import matplotlib
+
+    horizontal = (
+        {"orientation": "horizontal"}
+        if tuple(int(v) for v in matplotlib.__version__.split(".")[:2]) >= (3, 10)
+        else {"vert": False}
+    )
+    box = ax.boxplot(
+        data, positions=pos, whis=(0, 100), widths=0.6, patch_artist=True, **horizontal
+    )
+    for patch, k in zip(box["boxes"], keys, strict=True):
+        patch.set_facecolor(colours[_family(k[0])])
+        patch.set_alpha(0.5)
+    lo = min(float(d.min()) for d in data)
+    hi = max(float(d.max()) for d in data)
+    for x, style in ((0.0, ":"), (1.0, "--")):
+        ax.axvline(x, color="k", lw=0.8, ls=style)
+    ax.set_yticks(pos)
+    ax.set_yticklabels(
+        [f"{k[0]} {k[1]} L={k[2]} ({len(by[k])} run{'s' * (len(by[k]) > 1)})" for k in keys],
+        fontsize=7,
+    )
+    right = hi + 0.05 * (hi - lo)
+    for y, d in zip(pos, data, strict=True):
+        ax.text(
+            right,
+            y,
+            f">1: {100 * (d > 1).mean():.1f}%  <0: {100 * (d < 0).mean():.0f}%",
+            va="center",
+            fontsize=6.5,
+        )
+    ax.set_xlim(lo - 0.05 * (hi - lo), hi + 0.45 * (hi - lo))
+    ax.set_xlabel("learned omega (all layers, channels and runs); 0 = identity, 1 = GCN step")
+    handles = [
+        plt.Rectangle((0, 0), 1, 1, color=c, alpha=0.5)
+        for f, c in enumerate(colours)
+        if any(_family(k[0]) == f for k in keys)
+    ]
+    labels = [n for f, n in enumerate(names) if any(_family(k[0]) == f for k in keys)]
+    ax.legend(
+        handles,
+        labels,
+        fontsize=7,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        frameon=False,
+    )
+    ax.set_title(
+        "Learned omega per data set: does any data set learn omega > 1 (sharpening)?", pad=22
+    )
+    fig.tight_layout()
+    fig.savefig(outdir / "omega_learned_summary.png", dpi=110)
+    plt.close(fig)
+    lines = [
+        "| data set | model | layers | runs | mean omega | share > 1 | share < 0 | min | max |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for k, d in zip(keys, data, strict=True):
+        lines.append(
+            f"| {k[0]} | {k[1]} | {k[2]} | {len(by[k])} | {d.mean():.3f} | {(d > 1).mean():.3f} "
+            f"| {(d < 0).mean():.2f} | {d.min():.2f} | {d.max():.2f} |"
+        )
+    (outdir / "omega_learned_summary.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 def cmd_diagnose(args: argparse.Namespace) -> None:
@@ -449,6 +566,13 @@ def main() -> None:
     q.add_argument("--depth", nargs="*", default=[])
     q.add_argument("--omega", nargs="*", default=[])
     q.add_argument("--table", nargs="*", default=[])
+    q.add_argument(
+        "--runner",
+        nargs="*",
+        default=[],
+        help="runner output directories whose records hold the learned omega (extras.omega): "
+        "added to the summary figure omega_learned_summary.png",
+    )
     q.add_argument("--outdir", default="docs/figures")
     q.set_defaults(func=cmd_plot)
     args = p.parse_args()
