@@ -142,6 +142,46 @@ def test_gat_attention_matches_bruteforce(data):
     torch.testing.assert_close(gat(x, ei), expected)
 
 
+def test_gat_returns_its_attention_weights(data):
+    """``return_attention_weights=True`` gives the graph with one self loop per node and the
+    per-head coefficients: they match the brute-force softmax, sum to one over each target's
+    neighbourhood, and rebuild the output through a dense S; same for sparse input."""
+    g, ei, x = data
+    heads, c = 2, 8
+    gat = OmegaGATConv(c, heads=heads, omega_init=0.7).double().eval()
+    out, (graph, alpha) = gat(x, ei, return_attention_weights=True)
+    torch.testing.assert_close(out, gat(x, ei))
+    a_hat = _dense_adj(g, 9) + torch.eye(9, dtype=torch.float64)
+    assert graph.size(1) == int(a_hat.sum()) and alpha.shape == (graph.size(1), heads)
+    src, dst = graph
+    assert (src == dst).sum() == 9  # exactly one self loop per node
+    sums = torch.zeros(9, heads, dtype=torch.float64).index_add_(0, dst, alpha)
+    torch.testing.assert_close(sums, torch.ones(9, heads, dtype=torch.float64))
+    a_src, a_dst = gat.att_src.detach(), gat.att_dst.detach()
+    for k in range(graph.size(1)):
+        j, i = int(src[k]), int(dst[k])
+        nbrs = torch.nonzero(a_hat[i]).flatten()
+        for h in range(heads):
+            e = torch.nn.functional.leaky_relu(x[nbrs] @ a_src[:, h] + x[i] @ a_dst[:, h], 0.2)
+            expected = torch.softmax(e, 0)[(nbrs == j).nonzero().item()]
+            torch.testing.assert_close(alpha[k, h], expected)
+    rebuilt = torch.empty_like(x)
+    for h in range(heads):
+        s = torch.zeros(9, 9, dtype=torch.float64)
+        s[dst, src] = alpha[:, h]
+        block = slice(h * c // heads, (h + 1) * c // heads)
+        rebuilt[:, block] = 0.3 * x[:, block] + 0.7 * (s @ x[:, block])
+    torch.testing.assert_close(out, rebuilt)
+    _, (graph_sp, alpha_sp) = gat(
+        x, to_torch_csr_tensor(ei.flip(0), size=9), return_attention_weights=True
+    )
+    dense = torch.zeros(9, 9, heads, dtype=torch.float64)
+    dense[dst, src] = alpha
+    dense_sp = torch.zeros(9, 9, heads, dtype=torch.float64)
+    dense_sp[graph_sp[1], graph_sp[0]] = alpha_sp
+    torch.testing.assert_close(dense_sp, dense)
+
+
 def test_sparse_inputs_equal_edge_index(data):
     _, ei, x = data
     w = torch.rand(ei.size(1), generator=torch.Generator().manual_seed(3), dtype=torch.float64)

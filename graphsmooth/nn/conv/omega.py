@@ -542,15 +542,31 @@ class OmegaGATConv(_OmegaBase):
         )
         return edge_index, alpha
 
-    def forward(self, x: Tensor, edge_index: Adj, omega: OptTensor = None) -> Tensor:
-        """Apply :math:`(1-\\omega) X + \\omega S X` per head; ``omega`` overrides the layer's."""
+    def forward(
+        self,
+        x: Tensor,
+        edge_index: Adj,
+        omega: OptTensor = None,
+        return_attention_weights: bool | None = None,
+    ) -> Tensor | tuple[Tensor, tuple[Tensor, Tensor]]:
+        """Apply :math:`(1-\\omega) X + \\omega S X` per head; ``omega`` overrides the layer's.
+
+        With ``return_attention_weights=True`` (as :class:`~torch_geometric.nn.conv.GATConv`)
+        the result is ``(out, (edge_index, alpha))``: the graph attended over, self loops
+        included, as a :math:`[2, E]` index tensor (also for sparse input) and the :math:`[E, H]`
+        coefficients :math:`S^{h}_{ij}` (edge ``(j, i)`` = source ``j``, target ``i``) after
+        attention dropout, i.e. the ones used.
+        """
         self._check_x(x)
         w = self._resolve_omega(omega)
         edge_index, alpha = self.attention(x, edge_index)
         alpha = F.dropout(alpha, p=self.dropout, training=self.training)
         n, c = x.shape
         sx = self.propagate(edge_index, x=x.view(n, self.heads, c // self.heads), alpha=alpha)
-        return omega_mix(x, sx.reshape(n, c), w)
+        out = omega_mix(x, sx.reshape(n, c), w)
+        if return_attention_weights:
+            return out, (edge_index, alpha)
+        return out
 
     def message(self, x_j: Tensor, alpha: Tensor) -> Tensor:
         return alpha.unsqueeze(-1) * x_j
