@@ -1,23 +1,16 @@
 """``examples/omega_planetoid.py``: the per-seed Planetoid table of docs/omega.md, checked on a
 hand-made results file."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.examples_loader import load_example
 
 
 @pytest.fixture(scope="module")
 def mod():
-    spec = importlib.util.spec_from_file_location(
-        "omega_planetoid", ROOT / "examples" / "omega_planetoid.py"
-    )
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_example("omega_planetoid")
 
 
 def _record(key, method, seed, test, val, best, cpu):

@@ -1,9 +1,7 @@
 """``examples/omega_study.py plot``: the learned-omega summary (figure and table) from study
 JSONL files and runner records, checked on hand-made inputs."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import matplotlib
 
@@ -11,17 +9,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.examples_loader import load_example  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def mod():
-    spec = importlib.util.spec_from_file_location(
-        "omega_study", ROOT / "examples" / "omega_study.py"
-    )
-    m = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(m)
-    return m
+    return load_example("omega_study")
 
 
 def test_summary_by_hand(mod, tmp_path):
