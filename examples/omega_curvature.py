@@ -18,9 +18,7 @@ import argparse
 import statistics
 from collections import defaultdict
 
-from scipy import stats
-
-from graphsmooth.bench.report import read_records
+from graphsmooth.bench.report import mean_std_ci, read_records
 
 
 def _split(method: str, strip: list[str]) -> tuple[str, str]:
@@ -35,10 +33,9 @@ def _trial_id(trial: dict) -> tuple:
 
 def _ci(diffs: list[float]) -> str:
     n = len(diffs)
-    mu = statistics.mean(diffs)
+    mu, _, half = mean_std_ci(diffs)
     if n < 2:
         return f"{mu:+.1f} (n=1)"
-    half = stats.t.ppf(0.975, n - 1) * statistics.stdev(diffs) / n**0.5
     up, down = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
     return f"{mu:+.1f} ± {half:.1f} ({up} up, {n - up - down} tied, {down} down)"
 

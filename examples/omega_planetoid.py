@@ -15,17 +15,14 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from scipy import stats
-
-from graphsmooth.bench.report import read_records
+from graphsmooth.bench.report import mean_std_ci, read_records
 
 
 def _mean_ci(values: list[float], sign: bool = False) -> str:
-    mu = statistics.mean(values)
+    mu, _, half = mean_std_ci(values)
     fmt = "+.1f" if sign else ".1f"
     if len(values) < 2:
         return f"{mu:{fmt}} (n=1)"
-    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
     return f"{mu:{fmt}} ± {half:.1f}"
 
 

@@ -89,6 +89,19 @@ def _t975(df: int) -> float:
     return float(t.ppf(0.975, df))
 
 
+def mean_std_ci(values: list[float]) -> tuple[float, float, float]:
+    """``(mean, std, ci)`` of a sample: the sample standard deviation and the 95% confidence
+    half-width of the mean from Student's t distribution; ``std`` and ``ci`` are NaN for n = 1."""
+    n = len(values)
+    if n == 0:
+        raise ValueError("mean_std_ci: empty sample")
+    mean = math.fsum(values) / n
+    if n == 1:
+        return mean, math.nan, math.nan
+    std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
+    return mean, std, _t975(n - 1) * std / math.sqrt(n)
+
+
 def summarize(records: list[dict], metric: str) -> list[CellStats]:
     """Mean, std and 95% CI of ``metric`` per (method, dataset), in first-appearance order."""
     groups: dict[tuple[str, str], list[float]] = {}
@@ -99,11 +112,8 @@ def summarize(records: list[dict], metric: str) -> list[CellStats]:
         groups.setdefault((r["method"], r["dataset"]), []).append(float(value))
     out = []
     for (method, dataset), values in groups.items():
-        n = len(values)
-        mean = math.fsum(values) / n
-        std = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else math.nan
-        ci = _t975(n - 1) * std / math.sqrt(n) if n > 1 else math.nan
-        out.append(CellStats(method, dataset, metric, n, mean, std, ci))
+        mean, std, ci = mean_std_ci(values)
+        out.append(CellStats(method, dataset, metric, len(values), mean, std, ci))
     return out
 
 
