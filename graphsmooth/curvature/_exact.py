@@ -67,6 +67,7 @@ _INF = 2**30  # "infinite" arc capacity; every problem's total flow stays below 
 _MIN_LOOKUP = 1 << 20  # pair tests gathered per lookup call (rounds of the close-pair search)
 _MERGE_RATIO = 6.0  # compiled flow: merge equal points only where pairs > this x points (A/B)
 _FLOW_KERNEL = True  # with `compiled`: the compiled per-problem max-flow (False: SciPy's; A/B)
+_BIT_FLOW = True  # with `compiled`: big problems by the bit-row max-flow (False: listed pairs)
 
 
 def alpha_fraction(alpha: float, max_scale: int) -> tuple[int, int]:
@@ -425,11 +426,11 @@ def pair_costs(csr: CSR, s: Tensor, t: Tensor, table: DistanceTable | None = Non
 def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
     """The cheapest :class:`DistanceTable` for this graph, or ``None`` (per-pair tests)."""
     n = csr.num_nodes
+    if n * n <= 64 * 2**20:  # up to ~8,000 nodes: one byte per ordered pair (and A^2 holds
+        return DistanceTable(csr, "dense")  # at most n^2 entries while it is built)
     ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
     if ball > max(8 * budget_pairs, 80_000_000):  # ~ a few GiB while building: per-pair tests
         return None
-    if n * n <= 64 * 2**20:  # up to ~8,000 nodes: one byte per ordered pair
-        return DistanceTable(csr, "dense")
     if n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
         return DistanceTable(csr, "bitmap")
     return DistanceTable(csr, "csr")
@@ -824,6 +825,37 @@ def exact_w1(
     if E and int((3 * M).max()) >= _INF:
         raise ValueError("an edge's transport problem is too large for int32 capacities")
 
+    W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
+    bits = None
+    if not return_plans and compiled and _BIT_FLOW and table is not None:
+        if _kernels.have_kernel():
+            # every problem too big for the batched small solver: one compiled max-flow each
+            # over bit rows read from the table, no pair listed (see bitset_max_flow)
+            bits = torch.minimum(cnt_s, cnt_t) > small_k
+    if bits is not None and bool(bits.any()):
+        F = _kernels.bitset_max_flow(
+            table.kind,
+            table.arrays(),
+            table.n,
+            cnt_s.cpu().numpy(),
+            pr.src_node.cpu().numpy(),
+            pr.src_mass.cpu().numpy(),
+            cnt_t.cpu().numpy(),
+            pr.snk_node.cpu().numpy(),
+            pr.snk_mass.cpu().numpy(),
+            bits.cpu().numpy(),
+        )
+        W = torch.where(bits, 3 * M - torch.from_numpy(F).to(dev), W)
+        # the rest (the small problems) as before, without the points of these problems
+        keep_s, keep_t = ~_take(bits, pr.src_edge), ~_take(bits, pr.snk_edge)
+        for name, keep in (("src", keep_s), ("snk", keep_t)):
+            for f in ("edge", "node", "mass"):
+                setattr(pr, f"{name}_{f}", getattr(pr, f"{name}_{f}")[keep])
+        nS, nT = pr.src_edge.numel(), pr.snk_edge.numel()
+        cnt_s = torch.where(bits, 0, cnt_s)
+        cnt_t = torch.where(bits, 0, cnt_t)
+        start_t = torch.cumsum(cnt_t, 0) - cnt_t
+
     if return_plans:  # plans need every tight pair, cost 3 included
         i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)
         c = pair_costs(csr, _take(pr.src_node, i), _take(pr.snk_node, j), table)
@@ -831,7 +863,6 @@ def exact_w1(
         # only pairs at distance 1 or 2 matter below: the profile codes start from "all 3",
         # twin hashes and closure arcs ignore cost 3
         i, j, c = _close_pairs(csr, pr, cnt_s, cnt_t, start_t, table, compiled)
-    W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
 
     kmin = torch.minimum(cnt_s, cnt_t)
     small = (kmin <= small_k) & (kmin > 0) if not return_plans else torch.zeros_like(kmin > 0)

@@ -206,6 +206,7 @@ def test_compiled_flow_with_and_without_merging_equals_scipy(merge_ratio, monkey
     G.add_edges_from(nx.complete_graph(range(270, 300)).edges())
     ei = to_edge_index(G)
     monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
+    monkeypatch.setattr(exact_module, "_BIT_FLOW", False)  # the listed-pair max-flow
     flows = []
     real = _kernels.closure_max_flow
     monkeypatch.setattr(
@@ -221,3 +222,86 @@ def test_compiled_flow_with_and_without_merging_equals_scipy(merge_ratio, monkey
     assert flows  # the compiled max-flow ran
     for alpha in (0.0, 0.5):
         assert torch.equal(out[True, alpha], out[False, alpha])
+
+
+# ----------------------------------------------------------------------------- bit rows
+def _dense_graph(n, seed):
+    # a random graph whose neighbourhoods are dense and close (as Squirrel's), with a hub
+    G = nx.gnp_random_graph(n, 0.2, seed=seed)
+    G.add_edges_from((0, x) for x in range(1, n, 2))
+    return G
+
+
+@pytest.mark.parametrize("kind", ["csr", "dense", "bitmap"])
+def test_bitset_flow_equals_scipy_closure_flow(kind):
+    # random problems (disjoint source / sink node sets, random integer masses) over a dense
+    # graph: the bit-row max-flow of the reduced network equals SciPy's Dinic on the full
+    # closure network (chain arcs included) built from brute-force distances; rows of 1-3
+    # words, more sources than sinks (swapped inside), empty sides, problems switched off
+    rng = np.random.default_rng(3)
+    n = 200
+    G = _dense_graph(n, seed=4)
+    csr = to_csr(to_edge_index(G), n)
+    table = DistanceTable(csr, kind)
+    hops = _hops(G, n)
+    sizes = [(0, 5), (7, 0), (1, 1), (70, 3), (3, 130), (64, 64), (20, 65), (150, 40)]
+    sizes += [tuple(rng.integers(1, 40, 2)) for _ in range(20)]
+    cnt_s, cnt_t, s_node, t_node, a, b, want = [], [], [], [], [], [], []
+    for ns, nt in sizes:
+        nodes = rng.choice(n, ns + nt, replace=False)
+        ma, mb = rng.integers(1, 40, ns), rng.integers(1, 40, nt)
+        pairs = [
+            (s, t, int(hops[nodes[s], nodes[ns + t]]))
+            for s in range(ns)
+            for t in range(nt)
+            if hops[nodes[s], nodes[ns + t]] < 3
+        ]
+        want.append(_scipy_closure_flow(ma, mb, pairs) if ns and nt else 0)
+        cnt_s.append(ns)
+        cnt_t.append(nt)
+        s_node += nodes[:ns].tolist()
+        t_node += nodes[ns:].tolist()
+        a += ma.tolist()
+        b += mb.tolist()
+    on = np.ones(len(sizes), bool)
+    on[-1] = False  # switched off: 0
+    want[-1] = 0
+    got = _kernels.bitset_max_flow(kind, table.arrays(), n, cnt_s, s_node, a, cnt_t, t_node, b, on)
+    assert got.tolist() == want
+    assert sum(w > 0 for w in want) > 20
+
+
+@pytest.mark.parametrize("kind", ["csr", "dense", "bitmap"])
+def test_bit_path_curvature_equals_listed_pairs_and_pot(kind, monkeypatch):
+    # the whole solver on a dense graph: big problems by bit rows (the kernel runs) give the
+    # same curvature as the listed-pair max-flow, and POT's per-edge optimal transport
+    import graphsmooth.curvature._exact as exact_module
+    import graphsmooth.curvature.ollivier as orc_module
+
+    from ._ref import pot_curvature
+
+    G = _dense_graph(90, seed=6)
+    ei = to_edge_index(G)
+    monkeypatch.setattr(orc_module, "distance_table", lambda csr, b: DistanceTable(csr, kind))
+    monkeypatch.setattr(orc_module, "_TABLE_WORK_RATIO", 10**9)
+    monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
+    ran = []
+    real = _kernels.bitset_max_flow
+    monkeypatch.setattr(
+        _kernels, "bitset_max_flow", lambda *x: ran.append(int(x[-1].sum())) or real(*x)
+    )
+    for alpha in (0.0, 0.5):
+        out = {}
+        for flag in (True, False):
+            monkeypatch.setattr(exact_module, "_BIT_FLOW", flag)
+            orc_module._LAST.clear()
+            out[flag] = ollivier_ricci(ei, 90, alpha=alpha)
+        assert torch.equal(out[True].curvature, out[False].curvature)
+        ref = pot_curvature(G, alpha)
+        res = out[True]
+        got = {
+            tuple(p): k
+            for p, k in zip(res.pairs.T.tolist(), res.pair_curvature.tolist(), strict=True)
+        }
+        assert max(abs(got[e] - ref[e]) for e in ref) < 1e-9
+    assert ran and sum(ran) > 0.9 * G.number_of_edges()  # most problems took the bit rows
