@@ -11,7 +11,353 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-__all__ = ["bitset_flow"]
+__all__ = ["bitset_flow", "edge_flow"]
+
+
+@numba.njit(cache=True, nogil=True)
+def _solve(kind, arr, n, indptr, indices, data, mark, sn, sa, ns, tn, tb, nt, ws, rec):
+    # max-flow of one problem: sources sn[:ns] (masses sa), sinks tn[:nt] (masses tb), with
+    # ns <= rows of the workspace and nt <= 64 x its words; returns (flow or -1, records)
+    R1, R2, LM1, LM2, ex, levL, curL, frontL, nextL, capR, levR, curR, headR, frontR = ws[:14]
+    uv1, uv2, path, prec = ws[14:]
+    rec_l, rec_f, rec_nx = rec
+    rec_cap = rec_l.size
+    one = np.int64(1)
+    W = (nt + 63) >> 6
+    last = np.int64(-1) if (nt & 63) == 0 else (one << (nt & 63)) - 1
+    # rows: R1[i] = bits of the sinks adjacent to source i, R2[i] = within 2 hops
+    for i in range(ns):
+        for w in range(W):
+            R1[i, w] = 0
+            R2[i, w] = 0
+    if kind == 2:  # sparse table: mark the sinks, then per source a row scan or searches
+        for j in range(nt):
+            mark[tn[j]] = j + 1
+        for i in range(ns):
+            x = sn[i]
+            lo = indptr[x]
+            hi = indptr[x + 1]
+            r = hi - lo
+            steps = 1
+            rr = r
+            while rr > 1:
+                rr >>= 1
+                steps += 1
+            if r < nt * steps:
+                for p in range(lo, hi):
+                    m = mark[indices[p]]
+                    if m != 0:
+                        j = m - 1
+                        bit = one << (j & 63)
+                        R2[i, j >> 6] |= bit
+                        if data[p] == 1:
+                            R1[i, j >> 6] |= bit
+            else:
+                for j in range(nt):
+                    y = tn[j]
+                    lft = lo
+                    h = hi
+                    while lft < h:
+                        mid = (lft + h) >> 1
+                        if indices[mid] < y:
+                            lft = mid + 1
+                        else:
+                            h = mid
+                    if lft < hi and indices[lft] == y:
+                        bit = one << (j & 63)
+                        R2[i, j >> 6] |= bit
+                        if data[lft] == 1:
+                            R1[i, j >> 6] |= bit
+        for j in range(nt):
+            mark[tn[j]] = 0
+    else:  # byte table (kind 0) or 2-bit fields (kind 1): one load per pair
+        for i in range(ns):
+            row = sn[i] * n
+            for j in range(nt):
+                key = row + tn[j]
+                if kind == 1:
+                    c = 3 - ((arr[key >> 5] >> ((key & 31) << 1)) & 3)
+                else:
+                    c = arr[key]
+                if c < 3:
+                    bit = one << (j & 63)
+                    R2[i, j >> 6] |= bit
+                    if c == 1:
+                        R1[i, j >> 6] |= bit
+    for i in range(ns):
+        ex[i] = sa[i]
+        ex[ns + i] = sa[i]
+    for j in range(nt):
+        capR[j] = tb[j]
+        capR[nt + j] = tb[j]
+        headR[j] = -1
+        headR[nt + j] = -1
+    n_rec = 0
+    flow = 0
+    ok = True
+    while True:
+        # ---- BFS levels from the left nodes with supply left
+        for l in range(2 * ns):
+            levL[l] = -1
+        for r in range(2 * nt):
+            levR[r] = -1
+        for w in range(W):
+            uv1[w] = -1
+            uv2[w] = -1
+        uv1[W - 1] = last
+        uv2[W - 1] = last
+        nf = 0
+        for l in range(2 * ns):
+            if ex[l] > 0:
+                levL[l] = 0
+                frontL[nf] = l
+                nf += 1
+        if nf == 0:
+            break
+        d = 0
+        target = -1
+        while True:
+            li = d >> 1
+            for w in range(W):
+                LM1[li, w] = 0
+                LM2[li, w] = 0
+            nr = 0
+            for q in range(nf):
+                l = frontL[q]
+                if l < ns:
+                    i = l
+                    for w in range(W):
+                        m = R1[i, w] & uv1[w]
+                        if m != 0:
+                            uv1[w] &= ~m
+                            LM1[li, w] |= m
+                            while m != 0:
+                                r = (w << 6) + trailing_zeros(m)
+                                m &= m - 1
+                                levR[r] = d + 1
+                                frontR[nr] = r
+                                nr += 1
+                else:
+                    i = l - ns
+                    for w in range(W):
+                        m = R2[i, w] & uv1[w]
+                        if m != 0:
+                            uv1[w] &= ~m
+                            LM1[li, w] |= m
+                            while m != 0:
+                                r = (w << 6) + trailing_zeros(m)
+                                m &= m - 1
+                                levR[r] = d + 1
+                                frontR[nr] = r
+                                nr += 1
+                        m = R1[i, w] & uv2[w]
+                        if m != 0:
+                            uv2[w] &= ~m
+                            LM2[li, w] |= m
+                            while m != 0:
+                                r = (w << 6) + trailing_zeros(m)
+                                m &= m - 1
+                                levR[nt + r] = d + 1
+                                frontR[nr] = nt + r
+                                nr += 1
+            if nr == 0:
+                break
+            hit = False
+            for q in range(nr):
+                if capR[frontR[q]] > 0:
+                    hit = True
+                    break
+            if hit:
+                target = d + 1
+                for q in range(nr):  # at the last level only sinks with room count
+                    r = frontR[q]
+                    if capR[r] == 0:
+                        jj = r if r < nt else r - nt
+                        if r < nt:
+                            LM1[li, jj >> 6] &= ~(one << (jj & 63))
+                        else:
+                            LM2[li, jj >> 6] &= ~(one << (jj & 63))
+                break
+            nn = 0
+            for q in range(nr):
+                r = frontR[q]
+                k = headR[r]
+                while k != -1:
+                    l = rec_l[k]
+                    if rec_f[k] > 0 and levL[l] < 0:
+                        levL[l] = d + 2
+                        nextL[nn] = l
+                        nn += 1
+                    k = rec_nx[k]
+            if nn == 0:
+                break
+            for q in range(nn):
+                frontL[q] = nextL[q]
+            nf = nn
+            d += 2
+        if target < 0:
+            break
+        # ---- blocking flow (DFS with current arcs)
+        before = flow
+        for l in range(2 * ns):
+            curL[l] = 0
+        for r in range(2 * nt):
+            curR[r] = headR[r]
+        for l0 in range(2 * ns):
+            if levL[l0] != 0:
+                continue
+            while ex[l0] > 0 and levL[l0] == 0:
+                depth = 0
+                path[0] = l0
+                node_is_left = True
+                x = l0
+                reached = False
+                while True:
+                    if node_is_left:
+                        dl = levL[x]
+                        li = dl >> 1
+                        found = -1
+                        if x < ns:
+                            i = x
+                            w = curL[x]
+                            while w < W:
+                                m = R1[i, w] & LM1[li, w]
+                                if m != 0:
+                                    found = (w << 6) + trailing_zeros(m)
+                                    break
+                                w += 1
+                            curL[x] = w
+                        else:
+                            i = x - ns
+                            w = curL[x]
+                            while w < 2 * W:
+                                if w < W:
+                                    m = R2[i, w] & LM1[li, w]
+                                else:
+                                    m = R1[i, w - W] & LM2[li, w - W]
+                                if m != 0:
+                                    ww = w if w < W else w - W
+                                    found = (ww << 6) + trailing_zeros(m)
+                                    if w >= W:
+                                        found += nt
+                                    break
+                                w += 1
+                            curL[x] = w
+                        if found < 0:
+                            levL[x] = -1  # dead in this phase
+                            if depth == 0:
+                                break
+                            # back to the right node that led here; skip that record
+                            depth -= 1
+                            x = path[depth]
+                            node_is_left = False
+                            curR[x] = rec_nx[prec[depth]]
+                            continue
+                        depth += 1
+                        path[depth] = found
+                        x = found
+                        node_is_left = False
+                    else:
+                        dr = levR[x]
+                        jj = x if x < nt else x - nt
+                        if dr == target:
+                            if capR[x] > 0:
+                                reached = True
+                                break
+                            dead = True
+                        else:
+                            k = curR[x]
+                            while k != -1:
+                                l = rec_l[k]
+                                if rec_f[k] > 0 and levL[l] == dr + 1:
+                                    break
+                                k = rec_nx[k]
+                            curR[x] = k
+                            dead = k == -1
+                            if not dead:
+                                prec[depth] = k
+                                depth += 1
+                                path[depth] = rec_l[k]
+                                x = rec_l[k]
+                                node_is_left = True
+                                continue
+                        # dead right node: out of its level mask
+                        li = (dr - 1) >> 1
+                        if x < nt:
+                            LM1[li, jj >> 6] &= ~(one << (jj & 63))
+                        else:
+                            LM2[li, jj >> 6] &= ~(one << (jj & 63))
+                        depth -= 1
+                        x = path[depth]
+                        node_is_left = True
+                if not reached:
+                    break
+                # path: left path[0], right path[1], left path[2] via record prec[1], ...
+                f = min(ex[l0], capR[x])
+                for q in range(1, depth, 2):
+                    f = min(f, rec_f[prec[q]])
+                ex[l0] -= f
+                capR[x] -= f
+                flow += f
+                for q in range(0, depth, 2):
+                    l = path[q]
+                    r = path[q + 1]
+                    k = headR[r]
+                    if k != -1 and rec_l[k] == l:
+                        rec_f[k] += f
+                    else:
+                        if n_rec == rec_cap:
+                            rec_cap *= 2
+                            nl = np.empty(rec_cap, np.int64)
+                            nfl = np.empty(rec_cap, np.int64)
+                            nx = np.empty(rec_cap, np.int64)
+                            nl[:n_rec] = rec_l[:n_rec]
+                            nfl[:n_rec] = rec_f[:n_rec]
+                            nx[:n_rec] = rec_nx[:n_rec]
+                            rec_l, rec_f, rec_nx = nl, nfl, nx
+                        rec_l[n_rec] = l
+                        rec_f[n_rec] = f
+                        rec_nx[n_rec] = headR[r]
+                        headR[r] = n_rec
+                        n_rec += 1
+                for q in range(1, depth, 2):
+                    rec_f[prec[q]] -= f
+        if flow == before:  # a phase with a path always augments: never loop on
+            ok = False
+            break
+    return (flow if ok else -1), (rec_l, rec_f, rec_nx)
+
+
+@numba.njit(cache=True, nogil=True)
+def _workspace(max_s, max_t):
+    # scratch arrays of _solve for up to max_s sources and max_t sinks
+    max_w = (max_t + 63) >> 6
+    n_lev = min(2 * max_s, 2 * max_t) + 2
+    big = 2 * (2 * max_s + 2 * max_t) + 2
+    mats = (
+        np.zeros((max_s, max_w), np.int64),
+        np.zeros((max_s, max_w), np.int64),
+        np.zeros((n_lev, max_w), np.int64),
+        np.zeros((n_lev, max_w), np.int64),
+    )
+    left = (
+        np.empty(2 * max_s, np.int64),
+        np.empty(2 * max_s, np.int64),
+        np.empty(2 * max_s, np.int64),
+        np.empty(2 * max_s, np.int64),
+        np.empty(2 * max_s, np.int64),
+    )
+    right = (
+        np.empty(2 * max_t, np.int64),
+        np.empty(2 * max_t, np.int64),
+        np.empty(2 * max_t, np.int64),
+        np.empty(2 * max_t, np.int64),
+        np.empty(2 * max_t, np.int64),
+    )
+    rest = (np.empty(max_w, np.int64), np.empty(max_w, np.int64), np.empty(big, np.int64))
+    ws = mats + left + right + rest + (np.empty(big, np.int64),)
+    rec = (np.empty(1024, np.int64), np.empty(1024, np.int64), np.empty(1024, np.int64))
+    return ws, rec
 
 
 @numba.njit(cache=True, nogil=True)
@@ -19,7 +365,7 @@ def bitset_flow(kind, arr, n, indptr, indices, data, mark, s_ptr, s_node, a, t_p
                 b, on, out):  # fmt: skip
     # per problem e with on[e]: sources s_ptr[e]..s_ptr[e+1]-1 (nodes s_node, masses a),
     # sinks likewise; out[e] = max-flow of the reduced bipartite network (see
-    # bitset_max_flow) by Dinic's algorithm, the arcs read from bit rows over the sinks
+    # bitset_max_flow), -1 if a phase failed to augment (a defect guard)
     E = s_ptr.size - 1
     max_s = 1
     max_t = 1
@@ -27,31 +373,7 @@ def bitset_flow(kind, arr, n, indptr, indices, data, mark, s_ptr, s_node, a, t_p
         if on[e]:
             max_s = max(max_s, s_ptr[e + 1] - s_ptr[e])
             max_t = max(max_t, t_ptr[e + 1] - t_ptr[e])
-    max_w = (max_t + 63) >> 6
-    R1 = np.zeros((max_s, max_w), np.int64)
-    R2 = np.zeros((max_s, max_w), np.int64)
-    ex = np.empty(2 * max_s, np.int64)
-    levL = np.empty(2 * max_s, np.int64)
-    curL = np.empty(2 * max_s, np.int64)
-    capR = np.empty(2 * max_t, np.int64)
-    levR = np.empty(2 * max_t, np.int64)
-    curR = np.empty(2 * max_t, np.int64)
-    headR = np.empty(2 * max_t, np.int64)
-    n_lev = min(2 * max_s, 2 * max_t) + 2
-    LM1 = np.zeros((n_lev, max_w), np.int64)
-    LM2 = np.zeros((n_lev, max_w), np.int64)
-    uv1 = np.empty(max_w, np.int64)
-    uv2 = np.empty(max_w, np.int64)
-    frontL = np.empty(2 * max_s, np.int64)
-    frontR = np.empty(2 * max_t, np.int64)
-    nextL = np.empty(2 * max_s, np.int64)
-    path = np.empty(2 * (2 * max_s + 2 * max_t) + 2, np.int64)
-    prec = np.empty(2 * (2 * max_s + 2 * max_t) + 2, np.int64)
-    rec_cap = 1024
-    rec_l = np.empty(rec_cap, np.int64)
-    rec_f = np.empty(rec_cap, np.int64)
-    rec_nx = np.empty(rec_cap, np.int64)
-    one = np.int64(1)
+    ws, rec = _workspace(max_s, max_t)
     for e in range(E):
         s0 = s_ptr[e]
         t0 = t_ptr[e]
@@ -60,306 +382,93 @@ def bitset_flow(kind, arr, n, indptr, indices, data, mark, s_ptr, s_node, a, t_p
         out[e] = 0
         if ns == 0 or nt == 0 or not on[e]:
             continue
-        W = (nt + 63) >> 6
-        last = np.int64(-1) if (nt & 63) == 0 else (one << (nt & 63)) - 1
-        # rows: R1[i] = bits of the sinks adjacent to source i, R2[i] = within 2 hops
-        for i in range(ns):
-            for w in range(W):
-                R1[i, w] = 0
-                R2[i, w] = 0
-        if kind == 2:  # sparse table: mark the sinks, then per source a row scan or searches
-            for j in range(nt):
-                mark[t_node[t0 + j]] = j + 1
-            for i in range(ns):
-                x = s_node[s0 + i]
-                lo = indptr[x]
-                hi = indptr[x + 1]
-                r = hi - lo
-                steps = 1
-                rr = r
-                while rr > 1:
-                    rr >>= 1
-                    steps += 1
-                if r < nt * steps:
-                    for p in range(lo, hi):
-                        m = mark[indices[p]]
-                        if m != 0:
-                            j = m - 1
-                            bit = one << (j & 63)
-                            R2[i, j >> 6] |= bit
-                            if data[p] == 1:
-                                R1[i, j >> 6] |= bit
+        f, rec = _solve(kind, arr, n, indptr, indices, data, mark, s_node[s0:], a[s0:], ns,
+                        t_node[t0:], b[t0:], nt, ws, rec)  # fmt: skip
+        out[e] = f
+
+
+@numba.njit(cache=True, nogil=True)
+def edge_flow(kind, arr, n, indptr, indices, data, rowptr, col, u, v, p, q, twins, use_twins,
+              on, out):  # fmt: skip
+    # per edge e with on[e]: its transport problem built from the CSR (rowptr, col) as
+    # graphsmooth.curvature._exact.build_problems does (masses scaled by q deg u deg v, common
+    # mass cancelled, false twins merged with use_twins), then out[e] = 3 M - F = scale * W1
+    # (-1 if a phase failed to augment: a defect guard)
+    E = u.size
+    max_lo = 1
+    max_hi = 1
+    for e in range(E):
+        if on[e]:
+            du = rowptr[u[e] + 1] - rowptr[u[e]]
+            dv = rowptr[v[e] + 1] - rowptr[v[e]]
+            max_lo = max(max_lo, min(du, dv) + 1)
+            max_hi = max(max_hi, max(du, dv) + 1)
+    ws, rec = _workspace(max_lo, max_hi)
+    mark = np.zeros(n if kind == 2 else 1, np.int64)
+    pos = np.full(n, -1, np.int64)
+    pn = np.empty(2 * max_hi + 2, np.int64)
+    pm = np.empty(2 * max_hi + 2, np.int64)
+    sn = np.empty(2 * max_hi + 2, np.int64)
+    sa = np.empty(2 * max_hi + 2, np.int64)
+    tn = np.empty(2 * max_hi + 2, np.int64)
+    tb = np.empty(2 * max_hi + 2, np.int64)
+    for e in range(E):
+        out[e] = 0
+        if not on[e]:
+            continue
+        x_u = u[e]
+        x_v = v[e]
+        du = rowptr[x_u + 1] - rowptr[x_u]
+        dv = rowptr[x_v + 1] - rowptr[x_v]
+        wa = (q - p) * dv  # units on each neighbour of u (m_u)
+        wb = (q - p) * du  # units on each neighbour of v (m_v)
+        wl = p * du * dv  # laziness on u (m_u) and on v (m_v)
+        cu = twins[x_u] if use_twins else x_u
+        cv = twins[x_v] if use_twins else x_v
+        npt = 0
+        # net mass m_u - m_v per point; a false twin of neither u nor v counts as its class
+        for side in range(2):
+            x0 = x_u if side == 0 else x_v
+            r0 = wa if side == 0 else -wb
+            for k in range(rowptr[x0] - (1 if wl > 0 else 0), rowptr[x0 + 1]):
+                if k < rowptr[x0]:
+                    y = x0  # the lazy mass on the centre itself
+                    r = wl if side == 0 else -wl
                 else:
-                    for j in range(nt):
-                        y = t_node[t0 + j]
-                        lft = lo
-                        h = hi
-                        while lft < h:
-                            mid = (lft + h) >> 1
-                            if indices[mid] < y:
-                                lft = mid + 1
-                            else:
-                                h = mid
-                        if lft < hi and indices[lft] == y:
-                            bit = one << (j & 63)
-                            R2[i, j >> 6] |= bit
-                            if data[lft] == 1:
-                                R1[i, j >> 6] |= bit
-            for j in range(nt):
-                mark[t_node[t0 + j]] = 0
-        else:  # byte table (kind 0) or 2-bit fields (kind 1): one load per pair
-            for i in range(ns):
-                row = s_node[s0 + i] * n
-                for j in range(nt):
-                    key = row + t_node[t0 + j]
-                    if kind == 1:
-                        c = 3 - ((arr[key >> 5] >> ((key & 31) << 1)) & 3)
-                    else:
-                        c = arr[key]
-                    if c < 3:
-                        bit = one << (j & 63)
-                        R2[i, j >> 6] |= bit
-                        if c == 1:
-                            R1[i, j >> 6] |= bit
-        for i in range(ns):
-            ex[i] = a[s0 + i]
-            ex[ns + i] = a[s0 + i]
-        for j in range(nt):
-            capR[j] = b[t0 + j]
-            capR[nt + j] = b[t0 + j]
-            headR[j] = -1
-            headR[nt + j] = -1
-        n_rec = 0
-        flow = 0
-        ok = True
-        while True:
-            # ---- BFS levels from the left nodes with supply left
-            for l in range(2 * ns):
-                levL[l] = -1
-            for r in range(2 * nt):
-                levR[r] = -1
-            for w in range(W):
-                uv1[w] = -1
-                uv2[w] = -1
-            uv1[W - 1] = last
-            uv2[W - 1] = last
-            nf = 0
-            for l in range(2 * ns):
-                if ex[l] > 0:
-                    levL[l] = 0
-                    frontL[nf] = l
-                    nf += 1
-            if nf == 0:
-                break
-            d = 0
-            target = -1
-            while True:
-                li = d >> 1
-                for w in range(W):
-                    LM1[li, w] = 0
-                    LM2[li, w] = 0
-                nr = 0
-                for q in range(nf):
-                    l = frontL[q]
-                    if l < ns:
-                        i = l
-                        for w in range(W):
-                            m = R1[i, w] & uv1[w]
-                            if m != 0:
-                                uv1[w] &= ~m
-                                LM1[li, w] |= m
-                                while m != 0:
-                                    r = (w << 6) + trailing_zeros(m)
-                                    m &= m - 1
-                                    levR[r] = d + 1
-                                    frontR[nr] = r
-                                    nr += 1
-                    else:
-                        i = l - ns
-                        for w in range(W):
-                            m = R2[i, w] & uv1[w]
-                            if m != 0:
-                                uv1[w] &= ~m
-                                LM1[li, w] |= m
-                                while m != 0:
-                                    r = (w << 6) + trailing_zeros(m)
-                                    m &= m - 1
-                                    levR[r] = d + 1
-                                    frontR[nr] = r
-                                    nr += 1
-                            m = R1[i, w] & uv2[w]
-                            if m != 0:
-                                uv2[w] &= ~m
-                                LM2[li, w] |= m
-                                while m != 0:
-                                    r = (w << 6) + trailing_zeros(m)
-                                    m &= m - 1
-                                    levR[nt + r] = d + 1
-                                    frontR[nr] = nt + r
-                                    nr += 1
-                if nr == 0:
-                    break
-                hit = False
-                for q in range(nr):
-                    if capR[frontR[q]] > 0:
-                        hit = True
-                        break
-                if hit:
-                    target = d + 1
-                    for q in range(nr):  # at the last level only sinks with room count
-                        r = frontR[q]
-                        if capR[r] == 0:
-                            jj = r if r < nt else r - nt
-                            if r < nt:
-                                LM1[li, jj >> 6] &= ~(one << (jj & 63))
-                            else:
-                                LM2[li, jj >> 6] &= ~(one << (jj & 63))
-                    break
-                nn = 0
-                for q in range(nr):
-                    r = frontR[q]
-                    k = headR[r]
-                    while k != -1:
-                        l = rec_l[k]
-                        if rec_f[k] > 0 and levL[l] < 0:
-                            levL[l] = d + 2
-                            nextL[nn] = l
-                            nn += 1
-                        k = rec_nx[k]
-                if nn == 0:
-                    break
-                for q in range(nn):
-                    frontL[q] = nextL[q]
-                nf = nn
-                d += 2
-            if target < 0:
-                break
-            # ---- blocking flow (DFS with current arcs)
-            before = flow
-            for l in range(2 * ns):
-                curL[l] = 0
-            for r in range(2 * nt):
-                curR[r] = headR[r]
-            for l0 in range(2 * ns):
-                if levL[l0] != 0:
-                    continue
-                while ex[l0] > 0 and levL[l0] == 0:
-                    depth = 0
-                    path[0] = l0
-                    node_is_left = True
-                    x = l0
-                    reached = False
-                    while True:
-                        if node_is_left:
-                            dl = levL[x]
-                            li = dl >> 1
-                            found = -1
-                            if x < ns:
-                                i = x
-                                w = curL[x]
-                                while w < W:
-                                    m = R1[i, w] & LM1[li, w]
-                                    if m != 0:
-                                        found = (w << 6) + trailing_zeros(m)
-                                        break
-                                    w += 1
-                                curL[x] = w
-                            else:
-                                i = x - ns
-                                w = curL[x]
-                                while w < 2 * W:
-                                    if w < W:
-                                        m = R2[i, w] & LM1[li, w]
-                                    else:
-                                        m = R1[i, w - W] & LM2[li, w - W]
-                                    if m != 0:
-                                        ww = w if w < W else w - W
-                                        found = (ww << 6) + trailing_zeros(m)
-                                        if w >= W:
-                                            found += nt
-                                        break
-                                    w += 1
-                                curL[x] = w
-                            if found < 0:
-                                levL[x] = -1  # dead in this phase
-                                if depth == 0:
-                                    break
-                                # back to the right node that led here; skip that record
-                                depth -= 1
-                                x = path[depth]
-                                node_is_left = False
-                                curR[x] = rec_nx[prec[depth]]
-                                continue
-                            depth += 1
-                            path[depth] = found
-                            x = found
-                            node_is_left = False
-                        else:
-                            dr = levR[x]
-                            jj = x if x < nt else x - nt
-                            if dr == target:
-                                if capR[x] > 0:
-                                    reached = True
-                                    break
-                                dead = True
-                            else:
-                                k = curR[x]
-                                while k != -1:
-                                    l = rec_l[k]
-                                    if rec_f[k] > 0 and levL[l] == dr + 1:
-                                        break
-                                    k = rec_nx[k]
-                                curR[x] = k
-                                dead = k == -1
-                                if not dead:
-                                    prec[depth] = k
-                                    depth += 1
-                                    path[depth] = rec_l[k]
-                                    x = rec_l[k]
-                                    node_is_left = True
-                                    continue
-                            # dead right node: out of its level mask
-                            li = (dr - 1) >> 1
-                            if x < nt:
-                                LM1[li, jj >> 6] &= ~(one << (jj & 63))
-                            else:
-                                LM2[li, jj >> 6] &= ~(one << (jj & 63))
-                            depth -= 1
-                            x = path[depth]
-                            node_is_left = True
-                    if not reached:
-                        break
-                    # path: left path[0], right path[1], left path[2] via record prec[1], ...
-                    f = min(ex[l0], capR[x])
-                    for q in range(1, depth, 2):
-                        f = min(f, rec_f[prec[q]])
-                    ex[l0] -= f
-                    capR[x] -= f
-                    flow += f
-                    for q in range(0, depth, 2):
-                        l = path[q]
-                        r = path[q + 1]
-                        k = headR[r]
-                        if k != -1 and rec_l[k] == l:
-                            rec_f[k] += f
-                        else:
-                            if n_rec == rec_cap:
-                                rec_cap *= 2
-                                nl = np.empty(rec_cap, np.int64)
-                                nfl = np.empty(rec_cap, np.int64)
-                                nx = np.empty(rec_cap, np.int64)
-                                nl[:n_rec] = rec_l[:n_rec]
-                                nfl[:n_rec] = rec_f[:n_rec]
-                                nx[:n_rec] = rec_nx[:n_rec]
-                                rec_l, rec_f, rec_nx = nl, nfl, nx
-                            rec_l[n_rec] = l
-                            rec_f[n_rec] = f
-                            rec_nx[n_rec] = headR[r]
-                            headR[r] = n_rec
-                            n_rec += 1
-                    for q in range(1, depth, 2):
-                        rec_f[prec[q]] -= f
-            if flow == before:  # a phase with a path always augments: never loop on
-                ok = False
-                break
-        out[e] = flow if ok else -1
+                    y = col[k]
+                    r = r0
+                key = y
+                if use_twins:
+                    c = twins[y]
+                    if c != cu and c != cv:
+                        key = c
+                if pos[key] < 0:
+                    pos[key] = npt
+                    pn[npt] = key
+                    pm[npt] = r
+                    npt += 1
+                else:
+                    pm[pos[key]] += r
+        ns = 0
+        nt = 0
+        M = 0
+        for k in range(npt):
+            pos[pn[k]] = -1
+            if pm[k] > 0:
+                sn[ns] = pn[k]
+                sa[ns] = pm[k]
+                M += pm[k]
+                ns += 1
+            elif pm[k] < 0:
+                tn[nt] = pn[k]
+                tb[nt] = -pm[k]
+                nt += 1
+        if ns == 0 or nt == 0:
+            continue
+        if ns <= nt:  # the smaller side as the sources (W1 is symmetric)
+            f, rec = _solve(kind, arr, n, indptr, indices, data, mark, sn, sa, ns, tn, tb, nt,
+                            ws, rec)  # fmt: skip
+        else:
+            f, rec = _solve(kind, arr, n, indptr, indices, data, mark, tn, tb, nt, sn, sa, ns,
+                            ws, rec)  # fmt: skip
+        out[e] = 3 * M - f if f >= 0 else -1

@@ -792,6 +792,53 @@ def _merge_twins(i, j, c, src_edge, a, snk_edge, b):
     )
 
 
+_BIT_ROWS_MAX = 1 << 22  # words of one bit matrix of the bit-row kernel (32 MiB)
+
+
+def bit_rows_fit(du: Tensor, dv: Tensor) -> Tensor:
+    """Whether the bit matrices of an edge with these degrees stay within
+    :data:`_BIT_ROWS_MAX` words (two adjacent hubs of degree above ~16,000 do not)."""
+    lo, hi = torch.minimum(du, dv), torch.maximum(du, dv)
+    return (lo + 1) * ((hi + 64) // 64) <= _BIT_ROWS_MAX
+
+
+def _bit_row_w1(csr, u, v, p, q, table, small_k, twins) -> Tensor:
+    r""":math:`W_1` of every edge by :func:`graphsmooth.curvature._kernels.edge_max_flow`
+    (edges whose bit matrices would not fit go through the listed-pair path)."""
+    deg = csr.deg
+    du, dv = _take(deg, u), _take(deg, v)
+    fit = bit_rows_fit(du, dv)
+    W = _kernels.edge_max_flow(
+        table.kind,
+        table.arrays(),
+        table.n,
+        csr.rowptr.cpu().numpy(),
+        csr.col.cpu().numpy(),
+        u.cpu().numpy(),
+        v.cpu().numpy(),
+        p,
+        q,
+        None if twins is None else twins.cpu().numpy(),
+        fit.cpu().numpy(),
+    )
+    w1 = torch.from_numpy(W).to(u.device).to(torch.float64) / (q * du * dv).to(torch.float64)
+    if not bool(fit.all()):
+        rest = (~fit).nonzero().flatten()
+        w1[rest], _ = exact_w1(
+            csr,
+            u[rest],
+            v[rest],
+            p,
+            q,
+            table=table,
+            small_k=small_k,
+            twins=twins,
+            compiled=True,
+            bit_rows=False,
+        )
+    return w1
+
+
 def exact_w1(
     csr: CSR,
     u: Tensor,
@@ -804,17 +851,23 @@ def exact_w1(
     small_k: int = 5,
     twins: Tensor | None = None,
     compiled: bool = False,
+    bit_rows: bool = True,
 ) -> tuple[Tensor, dict | None]:
     r"""Exact :math:`W_1(m_u, m_v)` for each edge ``(u[e], v[e])`` (one batch).
 
-    ``compiled``: search the close pairs with the compiled kernel when Numba is installed
-    (worth its import on large problems; the values are the same).
+    ``compiled``: the compiled kernels when Numba is installed (worth their import on large
+    problems; the values are the same). With ``bit_rows`` too (and :data:`_BIT_FLOW`), every
+    edge goes to :func:`_bit_row_w1`: problems built and solved inside one compiled call by
+    a max-flow over bit rows; otherwise the close pairs are listed and solved as below.
 
     Returns:
         (w1, plans): ``float64 [E]`` and, with ``return_plans``, a dict of COO tensors
         ``edge, src, dst, mass, dist`` (mass as a probability).
     """
     E = u.numel()
+    if bit_rows and not return_plans and compiled and _BIT_FLOW and table is not None:
+        if _kernels.have_kernel():
+            return _bit_row_w1(csr, u, v, p, q, table, small_k, twins), None
     pr = build_problems(csr, u, v, p, q, None if return_plans else twins)
     dev = u.device
     nS, nT = pr.src_edge.numel(), pr.snk_edge.numel()
@@ -826,35 +879,6 @@ def exact_w1(
         raise ValueError("an edge's transport problem is too large for int32 capacities")
 
     W = torch.zeros(E, dtype=torch.long, device=dev)  # scale * W1, an integer
-    bits = None
-    if not return_plans and compiled and _BIT_FLOW and table is not None:
-        if _kernels.have_kernel():
-            # every problem too big for the batched small solver: one compiled max-flow each
-            # over bit rows read from the table, no pair listed (see bitset_max_flow)
-            bits = torch.minimum(cnt_s, cnt_t) > small_k
-    if bits is not None and bool(bits.any()):
-        F = _kernels.bitset_max_flow(
-            table.kind,
-            table.arrays(),
-            table.n,
-            cnt_s.cpu().numpy(),
-            pr.src_node.cpu().numpy(),
-            pr.src_mass.cpu().numpy(),
-            cnt_t.cpu().numpy(),
-            pr.snk_node.cpu().numpy(),
-            pr.snk_mass.cpu().numpy(),
-            bits.cpu().numpy(),
-        )
-        W = torch.where(bits, 3 * M - torch.from_numpy(F).to(dev), W)
-        # the rest (the small problems) as before, without the points of these problems
-        keep_s, keep_t = ~_take(bits, pr.src_edge), ~_take(bits, pr.snk_edge)
-        for name, keep in (("src", keep_s), ("snk", keep_t)):
-            for f in ("edge", "node", "mass"):
-                setattr(pr, f"{name}_{f}", getattr(pr, f"{name}_{f}")[keep])
-        nS, nT = pr.src_edge.numel(), pr.snk_edge.numel()
-        cnt_s = torch.where(bits, 0, cnt_s)
-        cnt_t = torch.where(bits, 0, cnt_t)
-        start_t = torch.cumsum(cnt_t, 0) - cnt_t
 
     if return_plans:  # plans need every tight pair, cost 3 included
         i, j = _segment_product(cnt_s, start_t, cnt_t, pr.src_edge)

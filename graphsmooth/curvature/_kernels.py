@@ -35,6 +35,7 @@ import numpy as np
 
 __all__ = [
     "bitset_max_flow",
+    "edge_max_flow",
     "close_pairs_kernel",
     "closure_max_flow",
     "have_kernel",
@@ -273,9 +274,15 @@ def _compiled():
                     x = to[arc]
             out[e] = flow
 
-    from graphsmooth.curvature._bitflow import bitset_flow  # imports Numba at the top
+    from graphsmooth.curvature._bitflow import bitset_flow, edge_flow  # Numba at the top
 
-    return {"csr": csr_kernel, "flat": flat_kernel, "flow": flow_kernel, "bits": bitset_flow}
+    return {
+        "csr": csr_kernel,
+        "flat": flat_kernel,
+        "flow": flow_kernel,
+        "bits": bitset_flow,
+        "edges": edge_flow,
+    }
 
 
 def have_kernel() -> bool:
@@ -445,8 +452,7 @@ def bitset_max_flow(
     kerns = _compiled()
     if kerns is None:  # pragma: no cover - callers check have_kernel()
         raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
-    if kind not in _KIND:
-        raise ValueError(f"kind must be 'csr', 'dense' or 'bitmap', got {kind!r}")
+    _table_args(kind, table)  # checks kind
     num = len(on)
     cnt_s = np.asarray(cnt_s, np.int64)
     cnt_t = np.asarray(cnt_t, np.int64)
@@ -472,18 +478,11 @@ def bitset_max_flow(
     t_ptr = np.zeros(num + 1, np.int64)
     np.cumsum(cnt_s, out=s_ptr[1:])
     np.cumsum(cnt_t, out=t_ptr[1:])
-    if kind == "csr":
-        arr = np.zeros(1, np.uint8)
-        indptr, indices, data = table
-        mark = np.zeros(max(n, 1), np.int64)
-    else:
-        arr = table[0]
-        indptr = indices = np.zeros(1, np.int64)
-        data = np.zeros(1, np.int8)
-        mark = np.zeros(1, np.int64)
+    code, arr, indptr, indices, data = _table_args(kind, table)
+    mark = np.zeros(max(n, 1) if kind == "csr" else 1, np.int64)
     out = np.zeros(num, np.int64)
     kerns["bits"](
-        np.int64(_KIND[kind]), arr, np.int64(n), indptr, indices, data, mark, s_ptr,
+        code, arr, np.int64(n), indptr, indices, data, mark, s_ptr,
         np.ascontiguousarray(s_node, np.int64), np.ascontiguousarray(a, np.int64), t_ptr,
         np.ascontiguousarray(t_node, np.int64), np.ascontiguousarray(b, np.int64),
         np.ascontiguousarray(on, np.bool_), out,
@@ -492,6 +491,62 @@ def bitset_max_flow(
         raise RuntimeError(
             f"bitset_max_flow: no progress on problem {int(np.argmax(out < 0))} (a bug; "
             "please report it); set graphsmooth.curvature._exact._BIT_FLOW = False to avoid"
+        )
+    return out
+
+
+def _table_args(kind: str, table: tuple) -> tuple:
+    """``(kind code, arr, indptr, indices, data)`` for the bit-row kernels."""
+    if kind not in _KIND:
+        raise ValueError(f"kind must be 'csr', 'dense' or 'bitmap', got {kind!r}")
+    if kind == "csr":
+        return (np.int64(2), np.zeros(1, np.uint8), *table)
+    z = np.zeros(1, np.int64)
+    return (np.int64(_KIND[kind]), table[0], z, z, np.zeros(1, np.int8))
+
+
+def edge_max_flow(
+    kind: str,
+    table: tuple,
+    n: int,
+    rowptr: np.ndarray,
+    col: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    p: int,
+    q: int,
+    twins: np.ndarray | None,
+    on: np.ndarray,
+) -> np.ndarray:
+    r""":math:`3M_e - F_e = L_e W_1(m_u, m_v)` of every edge ``(u[e], v[e])`` with ``on[e]``, compiled
+    end to end (0 elsewhere).
+
+    Each edge's transport problem is built inside the kernel from the CSR ``(rowptr, col)`` of
+    the simple graph, exactly as :func:`graphsmooth.curvature._exact.build_problems` builds it
+    (masses scaled to integers by :math:`L_e = q \deg u \deg v` for :math:`\alpha = p/q`,
+    common mass cancelled, false ``twins`` merged), and solved by the bit-row max-flow of
+    :func:`bitset_max_flow` with the smaller side as the sources. No per-edge array leaves the
+    kernel, so a call can take any number of edges. The workspace holds
+    :math:`(\min(\deg u, \deg v) + 1) \lceil (\max(\deg u, \deg v) + 1) / 64 \rceil`
+    words per bit matrix for the largest edge; callers route edges above a bound elsewhere.
+    """
+    kerns = _compiled()
+    if kerns is None:  # pragma: no cover - callers check have_kernel()
+        raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
+    code, arr, indptr, indices, data = _table_args(kind, table)
+    on = np.ascontiguousarray(on, np.bool_)
+    out = np.zeros(on.size, np.int64)
+    use_twins = twins is not None
+    tw = np.ascontiguousarray(twins, np.int64) if use_twins else np.zeros(1, np.int64)
+    kerns["edges"](
+        code, arr, np.int64(n), indptr, indices, data, np.ascontiguousarray(rowptr, np.int64),
+        np.ascontiguousarray(col, np.int64), np.ascontiguousarray(u, np.int64),
+        np.ascontiguousarray(v, np.int64), np.int64(p), np.int64(q), tw, use_twins, on, out,
+    )  # fmt: skip
+    if (out < 0).any():  # pragma: no cover - a defect guard: a phase that did not augment
+        raise RuntimeError(
+            f"edge_max_flow: no progress on edge {int(np.argmax(out < 0))} (a bug; please "
+            "report it); set graphsmooth.curvature._exact._BIT_FLOW = False to avoid"
         )
     return out
 
@@ -505,3 +560,4 @@ def warm_up(kind: str, table: tuple, n: int) -> None:
     closure_max_flow(1, one, one, one, one, one[:0], one[:0], one[:0], 1)
     z = np.zeros(1, np.int64)
     bitset_max_flow(kind, table, n, z, z[:0], z[:0], z, z[:0], z[:0], np.zeros(1, np.bool_))
+    edge_max_flow(kind, table, n, z, z, z, z, 0, 1, None, np.zeros(1, np.bool_))

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from graphsmooth.curvature import _exact as _exact_module
 from graphsmooth.curvature import _kernels
 from graphsmooth.curvature._exact import (
     alpha_fraction,
@@ -194,7 +195,11 @@ def _chunks(work: Tensor, budget: int) -> list[tuple[int, int]]:
 _JOB: tuple | None = None  # the chunked problem of a parallel call, inherited by forked workers
 # below this many transport variables a fork costs more than it saves (Cora: 0.5 M)
 _PARALLEL_MIN_WORK = 20_000_000
-_COMPILED_MIN_WORK = 20_000_000  # transport variables that repay importing Numba
+# transport variables that repay loading the compiled kernels (~0.4 s; one thread, CPU s
+# without / with: Cora (0.56 M) 0.11 / 0.50, BA(2,708) (7.0 M) 1.29 / 0.70, PubMed (13 M)
+# 3.48 / 1.14)
+_COMPILED_MIN_WORK = 3_000_000
+_BIT_CHUNK_FACTOR = 25  # bit-row kernel: chunks of 25x the budget (no per-pair arrays)
 
 
 def _resolve_workers(workers: int) -> int:
@@ -302,7 +307,10 @@ def _exact(
     out = torch.empty(u.numel(), dtype=torch.float64, device=u.device)
     plan_parts = []
     budget = chunk_pairs
-    if table is not None and table.batch and not return_plans:
+    if compiled and _exact_module._BIT_FLOW and _kernels.have_kernel():
+        # the bit-row kernel keeps nothing per pair: memory per edge is O(deg u + deg v)
+        budget = chunk_pairs * _BIT_CHUNK_FACTOR
+    elif table is not None and table.batch and not return_plans:
         # a sparse table answers in bulk only (see DistanceTable): chunks of a few lookup calls
         budget = max(chunk_pairs, 3 * table.batch)
     chunks = _chunks(work, budget)

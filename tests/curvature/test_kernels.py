@@ -72,7 +72,8 @@ def test_kernel_finds_exactly_the_close_pairs(kind, capacity):
 
 @pytest.mark.parametrize("kind", ["csr", "dense", "bitmap"])
 def test_kernel_and_scipy_paths_give_identical_curvature(kind, monkeypatch):
-    # the exact solver with each table: compiled kernel vs the torch / SciPy lookups
+    # the exact solver with each table: compiled kernels (bit rows) vs the torch / SciPy
+    # lookups
     import graphsmooth.curvature.ollivier as orc_module
 
     G = nx.barabasi_albert_graph(300, 4, seed=5)
@@ -82,10 +83,13 @@ def test_kernel_and_scipy_paths_give_identical_curvature(kind, monkeypatch):
     monkeypatch.setattr(orc_module, "_TABLE_WORK_RATIO", 10**9)
     monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)  # compiled on this small graph
     calls = []
-    real = _kernels.close_pairs_kernel
-    monkeypatch.setattr(
-        _kernels, "close_pairs_kernel", lambda *a, **kw: calls.append(a[0]) or real(*a, **kw)
-    )
+    for name in ("close_pairs_kernel", "edge_max_flow"):  # listed pairs, bit rows
+        real = getattr(_kernels, name)
+        monkeypatch.setattr(
+            _kernels,
+            name,
+            lambda *a, _real=real, **kw: calls.append(a[0]) or _real(*a, **kw),
+        )
     out = {}
     for flag in ("", "1"):
         monkeypatch.setenv("GRAPHSMOOTH_NO_NUMBA", flag)
@@ -273,8 +277,9 @@ def test_bitset_flow_equals_scipy_closure_flow(kind):
 
 @pytest.mark.parametrize("kind", ["csr", "dense", "bitmap"])
 def test_bit_path_curvature_equals_listed_pairs_and_pot(kind, monkeypatch):
-    # the whole solver on a dense graph: big problems by bit rows (the kernel runs) give the
-    # same curvature as the listed-pair max-flow, and POT's per-edge optimal transport
+    # the whole solver on a dense graph: every edge by the bit-row kernel (problems built in
+    # it, twins merged) gives the same curvature as the listed-pair path and as POT's
+    # per-edge optimal transport
     import graphsmooth.curvature._exact as exact_module
     import graphsmooth.curvature.ollivier as orc_module
 
@@ -286,9 +291,9 @@ def test_bit_path_curvature_equals_listed_pairs_and_pot(kind, monkeypatch):
     monkeypatch.setattr(orc_module, "_TABLE_WORK_RATIO", 10**9)
     monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
     ran = []
-    real = _kernels.bitset_max_flow
+    real = _kernels.edge_max_flow
     monkeypatch.setattr(
-        _kernels, "bitset_max_flow", lambda *x: ran.append(int(x[-1].sum())) or real(*x)
+        _kernels, "edge_max_flow", lambda *x: ran.append(int(x[-1].sum())) or real(*x)
     )
     for alpha in (0.0, 0.5):
         out = {}
@@ -305,3 +310,53 @@ def test_bit_path_curvature_equals_listed_pairs_and_pot(kind, monkeypatch):
         }
         assert max(abs(got[e] - ref[e]) for e in ref) < 1e-9
     assert ran and sum(ran) > 0.9 * G.number_of_edges()  # most problems took the bit rows
+
+
+@pytest.mark.parametrize("rows_max", [1 << 22, 8])
+def test_bit_path_with_twins_alpha_and_routing(rows_max, monkeypatch):
+    # false twins merged inside the kernel (the leaves of complete bipartite blocks), an
+    # alpha with q != 2, and (rows_max=8) the edges whose bit matrices do not fit routed to
+    # the listed-pair path: the same curvature as the listed-pair path, and POT's
+    import graphsmooth.curvature._exact as exact_module
+    import graphsmooth.curvature.ollivier as orc_module
+    from graphsmooth.curvature._exact import bit_rows_fit, twin_classes, worth_merging
+
+    from ._ref import pot_curvature
+
+    G = nx.complete_bipartite_graph(4, 30)  # leaves 4..33: one twin class N = {0, 1, 2, 3}
+    G.add_edges_from((a + 34, b + 34) for a, b in nx.gnp_random_graph(60, 0.15, seed=2).edges())
+    G.add_edges_from((k, 34 + 7 * k + j) for k in range(4) for j in range(6))
+    ei = to_edge_index(G)
+    n = G.number_of_nodes()
+    csr = to_csr(ei, n)
+    assert worth_merging(csr, twin_classes(csr)) is not None  # twins are merged here
+    monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
+    monkeypatch.setattr(exact_module, "_BIT_ROWS_MAX", rows_max)
+    fit = bit_rows_fit(csr.deg[csr.row], csr.deg[csr.col])
+    if rows_max == 8:
+        assert 0 < int(fit.sum()) < fit.numel()  # both routes taken
+    out = {}
+    for flag in (True, False):
+        monkeypatch.setattr(exact_module, "_BIT_FLOW", flag)
+        orc_module._LAST.clear()
+        out[flag] = ollivier_ricci(ei, n, alpha=0.3)
+    assert torch.equal(out[True].curvature, out[False].curvature)
+    ref = pot_curvature(G, 0.3)
+    res = out[True]
+    got = dict(zip(map(tuple, res.pairs.T.tolist()), res.pair_curvature.tolist(), strict=True))
+    assert max(abs(got[e] - ref[e]) for e in ref) < 1e-9
+
+
+def test_bit_path_in_worker_processes(monkeypatch):
+    # forked workers run the bit-row kernel compiled by the parent: same values as one process
+    import graphsmooth.curvature.ollivier as orc_module
+
+    G = _dense_graph(150, seed=9)
+    ei = to_edge_index(G)
+    monkeypatch.setattr(orc_module, "_COMPILED_MIN_WORK", 0)
+    monkeypatch.setattr(orc_module, "_PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(orc_module, "_BIT_CHUNK_FACTOR", 1)
+    one = ollivier_ricci(ei, 150).curvature
+    orc_module._LAST.clear()
+    two = ollivier_ricci(ei, 150, workers=2, chunk_pairs=20_000).curvature
+    assert torch.equal(one, two)
