@@ -32,6 +32,12 @@ per-edge flows are read off the arcs leaving the super source. Masses are scaled
 
 **Plans.** The minimum cut gives optimal integer potentials; a second max-flow on the tight
 arcs (:math:`\varphi_s - \psi_t = c_{st}`) gives an optimal coupling (complementary slackness).
+
+**Bit rows.** With the compiled kernels (Numba), no pair is listed: each edge's problem is built
+and solved inside one compiled call over bit rows of the distance table, on the closure network
+without its chain arcs (same maximum closure; see
+:func:`graphsmooth.curvature._kernels.bitset_max_flow`). That is what makes graphs with dense
+and close neighbourhoods (Squirrel: :math:`2.8 \times 10^{10}` pairs) cheap.
 """
 
 from __future__ import annotations
