@@ -27,7 +27,7 @@ dense (:func:`graphsmooth.curvature._exact.exact_w1`). Flows are integers: the s
 
 The third, :func:`edge_max_flow` (session 10), is what the solver runs whenever the compiled
 kernels do: it builds each edge's problem from the CSR and solves it by Dinic's algorithm over
-bit rows (:func:`bitset_max_flow`, module :mod:`graphsmooth.curvature._bitflow`), listing no
+bit rows (:func:`bitset_max_flow`), listing no
 pair at all. The two kernels above remain for the edges whose bit matrices would be too large.
 """
 
@@ -55,238 +55,17 @@ def _compiled():
     if os.environ.get("GRAPHSMOOTH_NO_NUMBA", "") not in ("", "0"):
         return None
     try:
-        import numba
+        import numba  # noqa: F401  (the kernels' module imports it at its top)
     except ImportError:
         return None
-
-    @numba.njit(cache=True, nogil=True)
-    def csr_kernel(indptr, indices, data, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x,
-                   out_y, out_c, mark):  # fmt: skip
-        # mark[node] = 1 + local index of node on the other side (0: not there)
-        cap = out_x.size
-        w = 0
-        e = e_lo
-        while e < e_hi:
-            ke = k[e]
-            ne = nb[e]
-            if ke == 0 or ne == 0:
-                e += 1
-                continue
-            if w + ke * ne > cap:  # may not fit: stop before this edge
-                break
-            ys = y_start[e]
-            xs = x_start[e]
-            marked = False
-            for a in range(ke):
-                x = pt_node[xs + a]
-                lo = indptr[x]
-                hi = indptr[x + 1]
-                r = hi - lo
-                if r == 0:
-                    continue
-                # cost of ne binary searches ~ ne * log2(r); of one row scan ~ r
-                steps = 1
-                rr = r
-                while rr > 1:
-                    rr >>= 1
-                    steps += 1
-                if r < ne * steps:
-                    if not marked:
-                        for b in range(ne):
-                            mark[pt_node[ys + b]] = b + 1
-                        marked = True
-                    for p in range(lo, hi):
-                        m = mark[indices[p]]
-                        if m != 0:
-                            out_x[w] = xs + a
-                            out_y[w] = ys + m - 1
-                            out_c[w] = data[p]
-                            w += 1
-                else:
-                    for b in range(ne):
-                        y = pt_node[ys + b]
-                        # lower bound of y in indices[lo:hi]
-                        l = lo
-                        h = hi
-                        while l < h:
-                            mid = (l + h) >> 1
-                            if indices[mid] < y:
-                                l = mid + 1
-                            else:
-                                h = mid
-                        if l < hi and indices[l] == y:
-                            out_x[w] = xs + a
-                            out_y[w] = ys + b
-                            out_c[w] = data[l]
-                            w += 1
-            if marked:
-                for b in range(ne):
-                    mark[pt_node[ys + b]] = 0
-            e += 1
-        return e, w
-
-    @numba.njit(cache=True, nogil=True)
-    def flat_kernel(arr, n, packed, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
-                    out_c):  # fmt: skip
-        # key x * n + y; packed=False: arr[key] is the distance capped at 3 (one byte per
-        # pair); packed=True: the 2-bit field of key in word key >> 5 (2 adjacent, 1 at
-        # distance 2, 0 else)
-        cap = out_x.size
-        w = 0
-        e = e_lo
-        while e < e_hi:
-            ke = k[e]
-            ne = nb[e]
-            if w + ke * ne > cap:
-                break
-            ys = y_start[e]
-            xs = x_start[e]
-            for a in range(ke):
-                row = pt_node[xs + a] * n
-                for b in range(ne):
-                    key = row + pt_node[ys + b]
-                    if packed:
-                        c = 3 - ((arr[key >> 5] >> ((key & 31) << 1)) & 3)
-                    else:
-                        c = arr[key]
-                    if c < 3:
-                        out_x[w] = xs + a
-                        out_y[w] = ys + b
-                        out_c[w] = c
-                        w += 1
-            e += 1
-        return e, w
-
-    @numba.njit(cache=True, nogil=True)
-    def flow_kernel(s_ptr, a, t_ptr, b, p_ptr, pi, pj, pc, inf, out):
-        # per problem e: sources s_ptr[e]..s_ptr[e+1]-1 (mass a), sinks likewise (mass b),
-        # close pairs p_ptr[e]..p_ptr[e+1]-1 (global point indices pi, pj; cost pc in {1, 2});
-        # out[e] = max-flow of the problem's closure network (Dinic on a local arc list)
-        E = s_ptr.size - 1
-        max_v = 2
-        max_a = 2
-        for e in range(E):
-            ns = s_ptr[e + 1] - s_ptr[e]
-            nt = t_ptr[e + 1] - t_ptr[e]
-            max_v = max(max_v, 2 + 2 * ns + 2 * nt)
-            max_a = max(max_a, 2 * (3 * ns + 3 * nt + 2 * (p_ptr[e + 1] - p_ptr[e])))
-        head = np.empty(max_v, np.int64)
-        nxt = np.empty(max_a, np.int64)
-        to = np.empty(max_a, np.int64)
-        cap = np.empty(max_a, np.int64)
-        level = np.empty(max_v, np.int64)
-        cur = np.empty(max_v, np.int64)
-        queue = np.empty(max_v, np.int64)
-        path = np.empty(max_v, np.int64)
-        for e in range(E):
-            s0 = s_ptr[e]
-            t0 = t_ptr[e]
-            ns = s_ptr[e + 1] - s0
-            nt = t_ptr[e + 1] - t0
-            out[e] = 0
-            if ns == 0 or nt == 0:
-                continue
-            nv = 2 + 2 * ns + 2 * nt
-            yb = 2 + 2 * ns  # y1 of sink l: yb + 2l, y2: yb + 2l + 1; x2 of source k: 2 + 2k
-            head[:nv] = -1
-            m = 0
-            # arcs in pairs (m forward, m + 1 = m ^ 1 its residual reverse): per source k
-            # S* -> x2, S* -> x3 (mass a), x3 -> x2; per sink l y1 -> T*, y2 -> T* (mass b),
-            # y2 -> y1; per close pair: cost 1 x2 -> y1 and x3 -> y2, cost 2 x3 -> y1
-            n_src, n_snk = 3 * ns, 3 * ns + 3 * nt
-            for r in range(n_snk + 2 * (p_ptr[e + 1] - p_ptr[e])):
-                c = inf
-                if r < n_src:
-                    w = r % 3
-                    x2 = 2 + 2 * (r // 3)
-                    frm, dst = (0, x2 + w) if w < 2 else (x2 + 1, x2)
-                    if w < 2:
-                        c = a[s0 + r // 3]
-                elif r < n_snk:
-                    w = (r - n_src) % 3
-                    y1 = yb + 2 * ((r - n_src) // 3)
-                    frm, dst = (y1 + w, 1) if w < 2 else (y1 + 1, y1)
-                    if w < 2:
-                        c = b[t0 + (r - n_src) // 3]
-                else:
-                    q = p_ptr[e] + (r - n_snk) // 2
-                    w = (r - n_snk) % 2
-                    if w == 1 and pc[q] == 2:
-                        continue
-                    x2 = 2 + 2 * (pi[q] - s0)
-                    y1 = yb + 2 * (pj[q] - t0)
-                    frm = x2 + 1 if (pc[q] == 2 or w == 1) else x2
-                    dst = y1 + w
-                to[m] = dst
-                cap[m] = c
-                nxt[m] = head[frm]
-                head[frm] = m
-                to[m + 1] = frm
-                cap[m + 1] = 0
-                nxt[m + 1] = head[dst]
-                head[dst] = m + 1
-                m += 2
-            flow = 0
-            while True:
-                # BFS levels from the source over arcs with residual capacity
-                level[:nv] = -1
-                level[0] = 0
-                qh = 0
-                qt = 1
-                queue[0] = 0
-                while qh < qt:
-                    x = queue[qh]
-                    qh += 1
-                    arc = head[x]
-                    while arc != -1:
-                        y = to[arc]
-                        if cap[arc] > 0 and level[y] < 0:
-                            level[y] = level[x] + 1
-                            queue[qt] = y
-                            qt += 1
-                        arc = nxt[arc]
-                if level[1] < 0:
-                    break
-                cur[:nv] = head[:nv]
-                # blocking flow: advance along the current arcs, retreat from dead ends
-                depth = 0
-                x = 0
-                while True:
-                    if x == 1:
-                        f = cap[path[0]]
-                        for d in range(1, depth):
-                            f = min(f, cap[path[d]])
-                        for d in range(depth):
-                            cap[path[d]] -= f
-                            cap[path[d] ^ 1] += f
-                        flow += f
-                        depth = 0
-                        x = 0
-                        continue
-                    arc = cur[x]
-                    while arc != -1 and (cap[arc] == 0 or level[to[arc]] != level[x] + 1):
-                        arc = nxt[arc]
-                    cur[x] = arc
-                    if arc == -1:
-                        if x == 0:
-                            break
-                        level[x] = -1  # dead end: never entered again in this phase
-                        depth -= 1
-                        x = to[path[depth] ^ 1]  # the tail of the arc that led here
-                        continue
-                    path[depth] = arc
-                    depth += 1
-                    x = to[arc]
-            out[e] = flow
-
-    from graphsmooth.curvature._bitflow import bitset_flow, edge_flow  # Numba at the top
+    from graphsmooth.curvature import _numba_kernels as nk
 
     return {
-        "csr": csr_kernel,
-        "flat": flat_kernel,
-        "flow": flow_kernel,
-        "bits": bitset_flow,
-        "edges": edge_flow,
+        "csr": nk.csr_kernel,
+        "flat": nk.flat_kernel,
+        "flow": nk.flow_kernel,
+        "bits": nk.bitset_flow,
+        "edges": nk.edge_flow,
     }
 
 
@@ -497,10 +276,16 @@ def bitset_max_flow(
         np.ascontiguousarray(t_node, np.int64), np.ascontiguousarray(b, np.int64),
         np.ascontiguousarray(on, np.bool_), out,
     )  # fmt: skip
-    if (out < 0).any():  # pragma: no cover - a defect guard: a phase that did not augment
+    return _checked(out, "bitset_max_flow", "problem")
+
+
+def _checked(out: np.ndarray, name: str, item: str) -> np.ndarray:
+    """``out``, or a ``RuntimeError`` where the kernel marked an item -1: a defect guard (a
+    max-flow phase that found a path and augmented nothing would otherwise loop forever)."""
+    if (out < 0).any():  # pragma: no cover - never seen; tested by breaking the kernel
         raise RuntimeError(
-            f"bitset_max_flow: no progress on problem {int(np.argmax(out < 0))} (a bug; "
-            "please report it); set graphsmooth.curvature._exact._BIT_FLOW = False to avoid"
+            f"{name}: no progress on {item} {int(np.argmax(out < 0))} (a bug; please report "
+            "it); set graphsmooth.curvature._exact._BIT_FLOW = False to avoid"
         )
     return out
 
@@ -553,12 +338,7 @@ def edge_max_flow(
         np.ascontiguousarray(col, np.int64), np.ascontiguousarray(u, np.int64),
         np.ascontiguousarray(v, np.int64), np.int64(p), np.int64(q), tw, use_twins, on, out,
     )  # fmt: skip
-    if (out < 0).any():  # pragma: no cover - a defect guard: a phase that did not augment
-        raise RuntimeError(
-            f"edge_max_flow: no progress on edge {int(np.argmax(out < 0))} (a bug; please "
-            "report it); set graphsmooth.curvature._exact._BIT_FLOW = False to avoid"
-        )
-    return out
+    return _checked(out, "edge_max_flow", "edge")
 
 
 def warm_up(kind: str, table: tuple, n: int) -> None:

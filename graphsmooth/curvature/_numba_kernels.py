@@ -1,8 +1,12 @@
-r"""Compiled max-flow of the exact solver's big problems from bit rows (Numba; optional).
+r"""The compiled kernels of the exact curvature solver (Numba; optional).
 
-Imported only by :func:`graphsmooth.curvature._kernels._compiled` when Numba is installed: a
-module-level kernel (not a closure) so that Numba can cache its machine code on disk. See
-:func:`graphsmooth.curvature._kernels.bitset_max_flow` for the network and its proof.
+Imported only by :func:`graphsmooth.curvature._kernels._compiled` when Numba is installed; the
+Python entry points, their contracts and the maths are in :mod:`graphsmooth.curvature._kernels`.
+The kernels are module-level functions (not closures), so Numba caches their machine code on
+disk and they can share helpers: the close-pair search over a table (``csr_kernel``,
+``flat_kernel``), the max-flow of listed closure networks (``flow_kernel``), and the max-flow
+over bit rows (``bitset_flow`` for problems given as arrays, ``edge_flow`` building each edge's
+problem from the CSR; see :func:`graphsmooth.curvature._kernels.bitset_max_flow`).
 """
 
 from __future__ import annotations
@@ -11,7 +15,257 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-__all__ = ["bitset_flow", "edge_flow"]
+__all__ = ["bitset_flow", "csr_kernel", "edge_flow", "flat_kernel", "flow_kernel"]
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan_row(r, m):
+    # a sorted row of r entries against m queries: is one scan (~ r steps) cheaper than m
+    # binary searches (~ m log2 r steps)?
+    steps = 1
+    rr = r
+    while rr > 1:
+        rr >>= 1
+        steps += 1
+    return r < m * steps
+
+
+@numba.njit(cache=True, nogil=True)
+def _find(indices, lo, hi, y):
+    # position of y in the sorted indices[lo:hi], or -1
+    end = hi
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < y:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < end and indices[lo] == y else -1
+
+
+@numba.njit(cache=True, nogil=True)
+def csr_kernel(indptr, indices, data, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x,
+               out_y, out_c, mark):  # fmt: skip
+    # mark[node] = 1 + local index of node on the other side (0: not there)
+    cap = out_x.size
+    w = 0
+    e = e_lo
+    while e < e_hi:
+        ke = k[e]
+        ne = nb[e]
+        if ke == 0 or ne == 0:
+            e += 1
+            continue
+        if w + ke * ne > cap:  # may not fit: stop before this edge
+            break
+        ys = y_start[e]
+        xs = x_start[e]
+        marked = False
+        for a in range(ke):
+            x = pt_node[xs + a]
+            lo = indptr[x]
+            hi = indptr[x + 1]
+            if hi == lo:
+                continue
+            if _scan_row(hi - lo, ne):
+                if not marked:
+                    for b in range(ne):
+                        mark[pt_node[ys + b]] = b + 1
+                    marked = True
+                for p in range(lo, hi):
+                    m = mark[indices[p]]
+                    if m != 0:
+                        out_x[w] = xs + a
+                        out_y[w] = ys + m - 1
+                        out_c[w] = data[p]
+                        w += 1
+            else:
+                for b in range(ne):
+                    l = _find(indices, lo, hi, pt_node[ys + b])
+                    if l >= 0:
+                        out_x[w] = xs + a
+                        out_y[w] = ys + b
+                        out_c[w] = data[l]
+                        w += 1
+        if marked:
+            for b in range(ne):
+                mark[pt_node[ys + b]] = 0
+        e += 1
+    return e, w
+
+
+@numba.njit(cache=True, nogil=True)
+def flat_kernel(arr, n, packed, pt_node, x_start, k, y_start, nb, e_lo, e_hi, out_x, out_y,
+                out_c):  # fmt: skip
+    # key x * n + y; packed=False: arr[key] is the distance capped at 3 (one byte per
+    # pair); packed=True: the 2-bit field of key in word key >> 5 (2 adjacent, 1 at
+    # distance 2, 0 else)
+    cap = out_x.size
+    w = 0
+    e = e_lo
+    while e < e_hi:
+        ke = k[e]
+        ne = nb[e]
+        if w + ke * ne > cap:
+            break
+        ys = y_start[e]
+        xs = x_start[e]
+        for a in range(ke):
+            row = pt_node[xs + a] * n
+            for b in range(ne):
+                key = row + pt_node[ys + b]
+                if packed:
+                    c = 3 - ((arr[key >> 5] >> ((key & 31) << 1)) & 3)
+                else:
+                    c = arr[key]
+                if c < 3:
+                    out_x[w] = xs + a
+                    out_y[w] = ys + b
+                    out_c[w] = c
+                    w += 1
+        e += 1
+    return e, w
+
+
+@numba.njit(cache=True, nogil=True)
+def flow_kernel(s_ptr, a, t_ptr, b, p_ptr, pi, pj, pc, inf, out):
+    # per problem e: sources s_ptr[e]..s_ptr[e+1]-1 (mass a), sinks likewise (mass b),
+    # close pairs p_ptr[e]..p_ptr[e+1]-1 (global point indices pi, pj; cost pc in {1, 2});
+    # out[e] = max-flow of the problem's closure network (Dinic on a local arc list)
+    E = s_ptr.size - 1
+    max_v = 2
+    max_a = 2
+    for e in range(E):
+        ns = s_ptr[e + 1] - s_ptr[e]
+        nt = t_ptr[e + 1] - t_ptr[e]
+        max_v = max(max_v, 2 + 2 * ns + 2 * nt)
+        max_a = max(max_a, 2 * (3 * ns + 3 * nt + 2 * (p_ptr[e + 1] - p_ptr[e])))
+    head = np.empty(max_v, np.int64)
+    nxt = np.empty(max_a, np.int64)
+    to = np.empty(max_a, np.int64)
+    cap = np.empty(max_a, np.int64)
+    level = np.empty(max_v, np.int64)
+    cur = np.empty(max_v, np.int64)
+    queue = np.empty(max_v, np.int64)
+    path = np.empty(max_v, np.int64)
+    for e in range(E):
+        s0 = s_ptr[e]
+        t0 = t_ptr[e]
+        ns = s_ptr[e + 1] - s0
+        nt = t_ptr[e + 1] - t0
+        out[e] = 0
+        if ns == 0 or nt == 0:
+            continue
+        nv = 2 + 2 * ns + 2 * nt
+        yb = 2 + 2 * ns  # y1 of sink l: yb + 2l, y2: yb + 2l + 1; x2 of source k: 2 + 2k
+        head[:nv] = -1
+        m = 0
+        # arcs in pairs (m forward, m + 1 = m ^ 1 its residual reverse): per source k
+        # S* -> x2, S* -> x3 (mass a), x3 -> x2; per sink l y1 -> T*, y2 -> T* (mass b),
+        # y2 -> y1; per close pair: cost 1 x2 -> y1 and x3 -> y2, cost 2 x3 -> y1
+        n_src, n_snk = 3 * ns, 3 * ns + 3 * nt
+        for r in range(n_snk + 2 * (p_ptr[e + 1] - p_ptr[e])):
+            c = inf
+            if r < n_src:
+                w = r % 3
+                x2 = 2 + 2 * (r // 3)
+                frm, dst = (0, x2 + w) if w < 2 else (x2 + 1, x2)
+                if w < 2:
+                    c = a[s0 + r // 3]
+            elif r < n_snk:
+                w = (r - n_src) % 3
+                y1 = yb + 2 * ((r - n_src) // 3)
+                frm, dst = (y1 + w, 1) if w < 2 else (y1 + 1, y1)
+                if w < 2:
+                    c = b[t0 + (r - n_src) // 3]
+            else:
+                q = p_ptr[e] + (r - n_snk) // 2
+                w = (r - n_snk) % 2
+                if w == 1 and pc[q] == 2:
+                    continue
+                x2 = 2 + 2 * (pi[q] - s0)
+                y1 = yb + 2 * (pj[q] - t0)
+                frm = x2 + 1 if (pc[q] == 2 or w == 1) else x2
+                dst = y1 + w
+            to[m] = dst
+            cap[m] = c
+            nxt[m] = head[frm]
+            head[frm] = m
+            to[m + 1] = frm
+            cap[m + 1] = 0
+            nxt[m + 1] = head[dst]
+            head[dst] = m + 1
+            m += 2
+        flow = 0
+        while True:
+            # BFS levels from the source over arcs with residual capacity
+            level[:nv] = -1
+            level[0] = 0
+            qh = 0
+            qt = 1
+            queue[0] = 0
+            while qh < qt:
+                x = queue[qh]
+                qh += 1
+                arc = head[x]
+                while arc != -1:
+                    y = to[arc]
+                    if cap[arc] > 0 and level[y] < 0:
+                        level[y] = level[x] + 1
+                        queue[qt] = y
+                        qt += 1
+                    arc = nxt[arc]
+            if level[1] < 0:
+                break
+            cur[:nv] = head[:nv]
+            # blocking flow: advance along the current arcs, retreat from dead ends
+            depth = 0
+            x = 0
+            while True:
+                if x == 1:
+                    f = cap[path[0]]
+                    for d in range(1, depth):
+                        f = min(f, cap[path[d]])
+                    for d in range(depth):
+                        cap[path[d]] -= f
+                        cap[path[d] ^ 1] += f
+                    flow += f
+                    depth = 0
+                    x = 0
+                    continue
+                arc = cur[x]
+                while arc != -1 and (cap[arc] == 0 or level[to[arc]] != level[x] + 1):
+                    arc = nxt[arc]
+                cur[x] = arc
+                if arc == -1:
+                    if x == 0:
+                        break
+                    level[x] = -1  # dead end: never entered again in this phase
+                    depth -= 1
+                    x = to[path[depth] ^ 1]  # the tail of the arc that led here
+                    continue
+                path[depth] = arc
+                depth += 1
+                x = to[arc]
+        out[e] = flow
+
+
+@numba.njit(cache=True, nogil=True)
+def _expand(row, unseen, level_mask, W, off, lev, levR, frontR, nr):
+    # the right nodes off + j with bit j in row & unseen: mark them seen at level lev, add them
+    # to the level's mask and to the frontier frontR[nr:]; returns the new frontier length
+    for w in range(W):
+        m = row[w] & unseen[w]
+        if m != 0:
+            unseen[w] &= ~m
+            level_mask[w] |= m
+            while m != 0:
+                r = off + (w << 6) + trailing_zeros(m)
+                m &= m - 1
+                levR[r] = lev
+                frontR[nr] = r
+                nr += 1
+    return nr
 
 
 @numba.njit(cache=True, nogil=True)
@@ -37,13 +291,7 @@ def _solve(kind, arr, n, indptr, indices, data, mark, sn, sa, ns, tn, tb, nt, ws
             x = sn[i]
             lo = indptr[x]
             hi = indptr[x + 1]
-            r = hi - lo
-            steps = 1
-            rr = r
-            while rr > 1:
-                rr >>= 1
-                steps += 1
-            if r < nt * steps:
+            if _scan_row(hi - lo, nt):
                 for p in range(lo, hi):
                     m = mark[indices[p]]
                     if m != 0:
@@ -54,19 +302,11 @@ def _solve(kind, arr, n, indptr, indices, data, mark, sn, sa, ns, tn, tb, nt, ws
                             R1[i, j >> 6] |= bit
             else:
                 for j in range(nt):
-                    y = tn[j]
-                    lft = lo
-                    h = hi
-                    while lft < h:
-                        mid = (lft + h) >> 1
-                        if indices[mid] < y:
-                            lft = mid + 1
-                        else:
-                            h = mid
-                    if lft < hi and indices[lft] == y:
+                    k = _find(indices, lo, hi, tn[j])
+                    if k >= 0:
                         bit = one << (j & 63)
                         R2[i, j >> 6] |= bit
-                        if data[lft] == 1:
+                        if data[k] == 1:
                             R1[i, j >> 6] |= bit
         for j in range(nt):
             mark[tn[j]] = 0
@@ -124,42 +364,11 @@ def _solve(kind, arr, n, indptr, indices, data, mark, sn, sa, ns, tn, tb, nt, ws
             nr = 0
             for q in range(nf):
                 l = frontL[q]
-                if l < ns:
-                    i = l
-                    for w in range(W):
-                        m = R1[i, w] & uv1[w]
-                        if m != 0:
-                            uv1[w] &= ~m
-                            LM1[li, w] |= m
-                            while m != 0:
-                                r = (w << 6) + trailing_zeros(m)
-                                m &= m - 1
-                                levR[r] = d + 1
-                                frontR[nr] = r
-                                nr += 1
-                else:
-                    i = l - ns
-                    for w in range(W):
-                        m = R2[i, w] & uv1[w]
-                        if m != 0:
-                            uv1[w] &= ~m
-                            LM1[li, w] |= m
-                            while m != 0:
-                                r = (w << 6) + trailing_zeros(m)
-                                m &= m - 1
-                                levR[r] = d + 1
-                                frontR[nr] = r
-                                nr += 1
-                        m = R1[i, w] & uv2[w]
-                        if m != 0:
-                            uv2[w] &= ~m
-                            LM2[li, w] |= m
-                            while m != 0:
-                                r = (w << 6) + trailing_zeros(m)
-                                m &= m - 1
-                                levR[nt + r] = d + 1
-                                frontR[nr] = nt + r
-                                nr += 1
+                if l < ns:  # x2 copy: y1 of the adjacent sinks
+                    nr = _expand(R1[l], uv1, LM1[li], W, 0, d + 1, levR, frontR, nr)
+                else:  # x3 copy: y1 within two hops, y2 of the adjacent ones
+                    nr = _expand(R2[l - ns], uv1, LM1[li], W, 0, d + 1, levR, frontR, nr)
+                    nr = _expand(R1[l - ns], uv2, LM2[li], W, nt, d + 1, levR, frontR, nr)
             if nr == 0:
                 break
             hit = False
