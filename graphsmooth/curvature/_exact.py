@@ -73,7 +73,7 @@ _INF = 2**30  # "infinite" arc capacity; every problem's total flow stays below 
 _MIN_LOOKUP = 1 << 20  # pair tests gathered per lookup call (rounds of the close-pair search)
 _MERGE_RATIO = 6.0  # compiled flow: merge equal points only where pairs > this x points (A/B)
 _FLOW_KERNEL = True  # with `compiled`: the compiled per-problem max-flow (False: SciPy's; A/B)
-_BIT_FLOW = True  # with `compiled`: big problems by the bit-row max-flow (False: listed pairs)
+_BIT_FLOW = True  # with `compiled`: every edge by the bit-row kernel (False: listed pairs; A/B)
 
 
 def alpha_fraction(alpha: float, max_scale: int) -> tuple[int, int]:
