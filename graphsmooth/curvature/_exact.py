@@ -73,6 +73,7 @@ _INF = 2**30  # "infinite" arc capacity; every problem's total flow stays below 
 _MIN_LOOKUP = 1 << 20  # pair tests gathered per lookup call (rounds of the close-pair search)
 _MERGE_RATIO = 6.0  # compiled flow: merge equal points only where pairs > this x points (A/B)
 _FLOW_KERNEL = True  # with `compiled`: the compiled per-problem max-flow (False: SciPy's; A/B)
+_COMPILED_TABLE_PAIRS = 400_000_000  # sparse table built by the compiled kernel: <= 2 GB
 _BIT_FLOW = True  # with `compiled`: every edge by the bit-row kernel (False: listed pairs; A/B)
 
 
@@ -295,6 +296,11 @@ class DistanceTable:
         dev = csr.col.device
         rp, col = csr.rowptr.cpu().numpy(), csr.col.cpu().numpy()
         a = sp.csr_matrix((np.ones(col.size, np.int32), col, rp), shape=(n, n))
+        if kind == "csr" and _kernels.have_kernel():
+            # compiled: the rows built one by one, holding nothing but the table
+            self.indptr, self.indices, self.data = _kernels.two_hop_table(rp, col, n)
+            self._finish_csr()
+            return
         if kind == "csr":
             # one compiled product gives both distances: with c > max degree, the off-diagonal
             # entries of (A + cI)^2 = A^2 + 2cA + c^2 I are >= 2c exactly on the edges and in
@@ -313,12 +319,7 @@ class DistanceTable:
             self.indices = d.indices
             self.data = (d.data < 2 * c).astype(np.int8) + np.int8(1)  # 1 adjacent, 2 else
             del d
-            self.batch = self.indices.size // 10 + 1
-            # padding queries: a shortest non-empty row, its first column
-            lens = np.diff(self.indptr)
-            lens = np.where(lens > 0, lens, np.iinfo(lens.dtype).max)
-            r = int(np.argmin(lens)) if self.indices.size else 0
-            self._pad = (r, int(self.indices[self.indptr[r]]) if self.indices.size else 0)
+            self._finish_csr()
             return
         a2 = a @ a
         row1 = np.repeat(np.arange(n), np.diff(rp))
@@ -343,6 +344,15 @@ class DistanceTable:
         # keys are distinct, so adding values in distinct 2-bit fields of a word is an OR
         for k, val in ((k1, 2), (k2, 1)):
             self.bits.index_add_(0, k >> 5, torch.full_like(k, val) << ((k & 31) << 1))
+
+    def _finish_csr(self) -> None:
+        """Lookup batch size and padding query of the sparse table."""
+        self.batch = self.indices.size // 10 + 1
+        # padding queries: a shortest non-empty row, its first column
+        lens = np.diff(self.indptr)
+        lens = np.where(lens > 0, lens, np.iinfo(lens.dtype).max)
+        r = int(np.argmin(lens)) if self.indices.size else 0
+        self._pad = (r, int(self.indices[self.indptr[r]]) if self.indices.size else 0)
 
     def arrays(self) -> tuple:
         """The table as NumPy arrays, as the compiled kernels take it
@@ -435,11 +445,12 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
     if n * n <= 64 * 2**20:  # up to ~8,000 nodes: one byte per ordered pair (and A^2 holds
         return DistanceTable(csr, "dense")  # at most n^2 entries while it is built)
     ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
-    if ball > max(8 * budget_pairs, 80_000_000):  # ~ a few GiB while building: per-pair tests
-        return None
-    if n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
+    small = ball <= max(8 * budget_pairs, 80_000_000)  # SciPy builds: a few GiB at most
+    if small and n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
         return DistanceTable(csr, "bitmap")
-    return DistanceTable(csr, "csr")
+    if small or (ball <= _COMPILED_TABLE_PAIRS and _kernels.have_kernel()):
+        return DistanceTable(csr, "csr")  # compiled: 5 bytes per pair, nothing else held
+    return None  # per-pair tests
 
 
 def _segment_product(cnt_a: Tensor, start_b: Tensor, cnt_b: Tensor, edge_a: Tensor):

@@ -40,6 +40,7 @@ import numpy as np
 
 __all__ = [
     "bitset_max_flow",
+    "two_hop_table",
     "edge_max_flow",
     "close_pairs_kernel",
     "closure_max_flow",
@@ -66,6 +67,7 @@ def _compiled():
         "flow": nk.flow_kernel,
         "bits": nk.bitset_flow,
         "edges": nk.edge_flow,
+        "two_hop": (nk.two_hop_counts, nk.two_hop_fill),
     }
 
 
@@ -277,6 +279,31 @@ def bitset_max_flow(
         np.ascontiguousarray(on, np.bool_), out,
     )  # fmt: skip
     return _checked(out, "bitset_max_flow", "problem")
+
+
+def two_hop_table(rowptr: np.ndarray, col: np.ndarray, n: int):
+    r"""``(indptr, indices, data)``: the canonical CSR matrix of the node pairs at distance 1
+    or 2 (``data`` 1 or 2, sorted columns, no diagonal), compiled.
+
+    Two passes over :math:`\sum_x \deg(x)^2` neighbour steps (count the rows, then fill and
+    sort them); nothing but the output is held, 5 bytes per pair (``int32`` indices below
+    :math:`2^{31}` pairs), where SciPy's product :math:`(A + cI)^2` holds the product and its
+    copies (several times that).
+    """
+    kerns = _compiled()
+    if kerns is None:  # pragma: no cover - callers check have_kernel()
+        raise RuntimeError("the compiled kernel needs Numba (pip install graphsmooth[fast])")
+    count, fill = kerns["two_hop"]
+    rowptr = np.ascontiguousarray(rowptr, np.int64)
+    col = np.ascontiguousarray(col, np.int64)
+    cnt = count(rowptr, col, np.int64(n))
+    idx = np.int32 if int(cnt.sum()) < 2**31 and n < 2**31 else np.int64
+    indptr = np.zeros(n + 1, idx)
+    np.cumsum(cnt, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), idx)
+    data = np.empty(indices.size, np.int8)
+    fill(rowptr, col, np.int64(n), indptr, indices, data)
+    return indptr, indices, data
 
 
 def _checked(out: np.ndarray, name: str, item: str) -> np.ndarray:

@@ -15,7 +15,15 @@ import numba
 import numpy as np
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-__all__ = ["bitset_flow", "csr_kernel", "edge_flow", "flat_kernel", "flow_kernel"]
+__all__ = [
+    "bitset_flow",
+    "csr_kernel",
+    "edge_flow",
+    "flat_kernel",
+    "flow_kernel",
+    "two_hop_counts",
+    "two_hop_fill",
+]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -681,3 +689,47 @@ def edge_flow(kind, arr, n, indptr, indices, data, rowptr, col, u, v, p, q, twin
             f, rec = _solve(kind, arr, n, indptr, indices, data, mark, tn, tb, nt, sn, sa, ns,
                             ws, rec)  # fmt: skip
         out[e] = 3 * M - f if f >= 0 else -1
+
+
+@numba.njit(cache=True, nogil=True)
+def two_hop_counts(rowptr, col, n):
+    # per node x: the number of nodes y != x within two hops (the row lengths of the table)
+    cnt = np.zeros(n, np.int64)
+    seen = np.full(n, -1, np.int64)  # seen[y] == x: y counted for x already
+    for x in range(n):
+        c = 0
+        for k in range(rowptr[x], rowptr[x + 1]):
+            w = col[k]
+            for k2 in range(rowptr[w], rowptr[w + 1] + 1):
+                y = w if k2 == rowptr[w + 1] else col[k2]  # w itself, then its neighbours
+                if y != x and seen[y] != x:
+                    seen[y] = x
+                    c += 1
+        cnt[x] = c
+    return cnt
+
+
+@numba.njit(cache=True, nogil=True)
+def two_hop_fill(rowptr, col, n, indptr, indices, data):
+    # row x of the table: the nodes within two hops, sorted, with their distance (1 or 2)
+    mark = np.zeros(n, np.int8)
+    for x in range(n):
+        lo = indptr[x]
+        pos = lo
+        for k in range(rowptr[x], rowptr[x + 1]):
+            w = col[k]
+            mark[w] = 1
+            indices[pos] = w
+            pos += 1
+        for k in range(rowptr[x], rowptr[x + 1]):
+            w = col[k]
+            for k2 in range(rowptr[w], rowptr[w + 1]):
+                y = col[k2]
+                if y != x and mark[y] == 0:
+                    mark[y] = 2
+                    indices[pos] = y
+                    pos += 1
+        indices[lo:pos].sort()
+        for p in range(lo, pos):
+            data[p] = mark[indices[p]]
+            mark[indices[p]] = 0

@@ -360,3 +360,30 @@ def test_bit_path_in_worker_processes(monkeypatch):
     orc_module._LAST.clear()
     two = ollivier_ricci(ei, 150, workers=2, chunk_pairs=20_000).curvature
     assert torch.equal(one, two)
+
+
+def test_compiled_two_hop_table_equals_scipy_and_brute_force(monkeypatch):
+    # the sparse 2-hop table built row by row by the compiled kernel is SciPy's (A + cI)^2
+    # table to the byte, and every entry is the networkx distance (1 or 2; absent = 3)
+    G = nx.barabasi_albert_graph(400, 3, seed=2)
+    G.add_edges_from(nx.complete_graph(range(380, 400)).edges())
+    G.add_node(400)  # isolated: an empty row
+    n = 401
+    csr = to_csr(to_edge_index(G), n)
+    got = DistanceTable(csr, "csr")
+    monkeypatch.setenv("GRAPHSMOOTH_NO_NUMBA", "1")
+    _kernels._compiled.cache_clear()
+    ref = DistanceTable(csr, "csr")  # SciPy's product
+    monkeypatch.setenv("GRAPHSMOOTH_NO_NUMBA", "")
+    _kernels._compiled.cache_clear()
+    for name in ("indptr", "indices", "data"):
+        a, b = getattr(got, name), getattr(ref, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    hops = _hops(G, n)
+    dense = np.full((n, n), 3)
+    rows = np.repeat(np.arange(n), np.diff(got.indptr))
+    dense[rows, got.indices] = got.data
+    np.fill_diagonal(dense, 0)
+    np.fill_diagonal(hops, 0)
+    assert np.array_equal(dense, hops)
+    assert got.indptr[-1] > 5000  # not a trivial table
