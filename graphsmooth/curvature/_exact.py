@@ -74,6 +74,7 @@ _MIN_LOOKUP = 1 << 20  # pair tests gathered per lookup call (rounds of the clos
 _MERGE_RATIO = 6.0  # compiled flow: merge equal points only where pairs > this x points (A/B)
 _FLOW_KERNEL = True  # with `compiled`: the compiled per-problem max-flow (False: SciPy's; A/B)
 _COMPILED_TABLE_PAIRS = 400_000_000  # sparse table built by the compiled kernel: <= 2 GB
+_BITMAP_FREE_BYTES = 128 * 2**20  # 2-bit maps up to this size whatever the sparse table's
 _BIT_FLOW = True  # with `compiled`: every edge by the bit-row kernel (False: listed pairs; A/B)
 
 
@@ -446,9 +447,15 @@ def distance_table(csr: CSR, budget_pairs: int) -> DistanceTable | None:
         return DistanceTable(csr, "dense")  # at most n^2 entries while it is built)
     ball = int((csr.deg * csr.deg).sum())  # bound on the number of 2-hop pairs
     small = ball <= max(8 * budget_pairs, 80_000_000)  # SciPy builds: a few GiB at most
+    compiled = _kernels.have_kernel()
     if small and n * n // 4 <= 2**30:  # up to 65,536 nodes: two bits per ordered pair
-        return DistanceTable(csr, "bitmap")
-    if small or (ball <= _COMPILED_TABLE_PAIRS and _kernels.have_kernel()):
+        # with the compiled kernels, a 2-bit map far larger than the sparse table (5 bytes per
+        # pair) is not worth its memory (one thread, s / peak MiB, 2-bit map vs sparse:
+        # PubMed 1.25 / 602 vs 1.30 / 504, BA(20,000) 2.75 / 767 vs 3.38 / 540, BA(50,000)
+        # 9.11 / 1,679 vs 8.89 / 630)
+        if not compiled or n * n // 4 <= max(_BITMAP_FREE_BYTES, 20 * ball):
+            return DistanceTable(csr, "bitmap")
+    if small or (ball <= _COMPILED_TABLE_PAIRS and compiled):
         return DistanceTable(csr, "csr")  # compiled: 5 bytes per pair, nothing else held
     return None  # per-pair tests
 

@@ -387,3 +387,24 @@ def test_compiled_two_hop_table_equals_scipy_and_brute_force(monkeypatch):
     np.fill_diagonal(hops, 0)
     assert np.array_equal(dense, hops)
     assert got.indptr[-1] > 5000  # not a trivial table
+
+
+def test_table_kind_by_memory_with_the_compiled_kernels(monkeypatch):
+    # with the compiled kernels a 2-bit map much larger than the sparse table gives way to the
+    # sparse table (built compiled); without them the 2-bit map stays (SciPy's sparse lookups
+    # are the slow path); small maps stay either way
+    import graphsmooth.curvature._exact as exact_module
+    from graphsmooth.curvature._exact import distance_table
+
+    G = nx.barabasi_albert_graph(9000, 2, seed=0)  # above the byte table's ~8,000 nodes
+    csr = to_csr(to_edge_index(G), 9000)
+    assert distance_table(csr, 4_000_000).kind == "bitmap"  # 20 MB: below the free size
+    monkeypatch.setattr(exact_module, "_BITMAP_FREE_BYTES", 2**20)
+    assert distance_table(csr, 4_000_000).kind == "csr"
+    monkeypatch.setenv("GRAPHSMOOTH_NO_NUMBA", "1")
+    _kernels._compiled.cache_clear()
+    try:
+        assert distance_table(csr, 4_000_000).kind == "bitmap"
+    finally:
+        monkeypatch.setenv("GRAPHSMOOTH_NO_NUMBA", "")
+        _kernels._compiled.cache_clear()
