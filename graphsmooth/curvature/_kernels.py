@@ -27,8 +27,9 @@ dense (:func:`graphsmooth.curvature._exact.exact_w1`). Flows are integers: the s
 
 The third, :func:`edge_max_flow` (session 10), is what the solver runs whenever the compiled
 kernels do: it builds each edge's problem from the CSR and solves it by Dinic's algorithm over
-bit rows (:func:`bitset_max_flow`), listing no
-pair at all. The two kernels above remain for the edges whose bit matrices would be too large.
+bit rows (:func:`bitset_max_flow`), listing no pair at all. The two kernels above remain for
+the edges whose bit matrices would be too large; :func:`two_hop_table` builds the sparse
+distance table.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ import numpy as np
 
 __all__ = [
     "bitset_max_flow",
-    "two_hop_table",
-    "edge_max_flow",
     "close_pairs_kernel",
     "closure_max_flow",
+    "edge_max_flow",
     "have_kernel",
+    "two_hop_table",
     "warm_up",
 ]
 
